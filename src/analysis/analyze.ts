@@ -1,0 +1,81 @@
+import { boxCenter } from '../vision/geometry.js';
+import type { AnalysisConfig } from './config.js';
+import { joinPresences, presenceEnd, presenceStart, type Presence } from './identity.js';
+import { dominantReason, longestUsable, stateSpans } from './intervals.js';
+import { buildTracks, type TrackPoint } from './tracker.js';
+import type { AnalysisResult, FaceSighting, FrameObservation, IdentifiedFace, RejectedFace } from './types.js';
+import { judgeSighting } from './usability.js';
+
+export interface AnalyzeInput {
+  observations: readonly FrameObservation[];
+  /** Exclusive end of the video in ms (the last frame's time plus its duration). */
+  videoEndMs: number;
+  /** Source pixels per analysed-frame pixel. */
+  sourceScale: number;
+}
+
+/** From per-frame face sightings to faces with ids and lip-sync intervals (CONTRACT.md §2). */
+export function analyzeObservations(input: AnalyzeInput, cfg: AnalysisConfig): AnalysisResult {
+  const judge = (pt: TrackPoint) => judgeSighting(pt.sighting, cfg, input.sourceScale);
+  const presences = joinPresences(buildTracks(input.observations, input.videoEndMs, cfg), cfg);
+  const accepted: (Omit<IdentifiedFace, 'faceId'> & { x: number })[] = [];
+  const rejected: RejectedFace[] = [];
+  for (const p of presences) {
+    const spans = stateSpans(p, judge);
+    const interval = longestUsable(spans, cfg);
+    const span = { startMs: presenceStart(p), endMs: presenceEnd(p) };
+    if (!interval) {
+      rejected.push({ reason: dominantReason(spans) ?? 'too_short', ...span, best: bestSighting(p, span, () => true) });
+      continue;
+    }
+    const usableBest = bestSighting(p, interval, (pt) => judge(pt).usable);
+    if (interval.endMs - interval.startMs < cfg.minIntervalMs) {
+      const presenceLong = span.endMs - span.startMs >= cfg.minIntervalMs;
+      const reason = presenceLong ? dominantReason(spans) ?? 'too_short' : 'too_short';
+      rejected.push({ reason, ...span, best: usableBest });
+      continue;
+    }
+    accepted.push({
+      presentFromMs: span.startMs,
+      presentToMs: span.endMs,
+      startMs: interval.startMs,
+      endMs: interval.endMs,
+      best: usableBest,
+      x: boxCenter(firstPointIn(p, interval.startMs).sighting.box)[0],
+    });
+  }
+  accepted.sort((a, b) => a.startMs - b.startMs || a.x - b.x);
+  return {
+    faces: accepted.map(({ x: _x, ...f }, i) => ({ faceId: String(i), ...f })),
+    rejected: rejected.sort((a, b) => a.startMs - b.startMs),
+  };
+}
+
+function points(p: Presence): TrackPoint[] {
+  return p.tracks.flatMap((t) => t.points);
+}
+
+function firstPointIn(p: Presence, fromMs: number): TrackPoint {
+  return points(p).find((pt) => pt.timeMs >= fromMs) ?? points(p)[0];
+}
+
+/** The clearest view of the face inside [startMs, endMs): large, frontal, sharp. */
+function bestSighting(p: Presence, range: { startMs: number; endMs: number }, ok: (pt: TrackPoint) => boolean): { timeMs: number; sighting: FaceSighting } {
+  let best: TrackPoint | undefined;
+  let bestScore = -Infinity;
+  for (const pt of points(p)) {
+    if (pt.timeMs < range.startMs || pt.timeMs >= range.endMs || !ok(pt)) continue;
+    const score = sightingQuality(pt.sighting);
+    if (score > bestScore) {
+      best = pt;
+      bestScore = score;
+    }
+  }
+  best ??= points(p)[0];
+  return { timeMs: best.timeMs, sighting: best.sighting };
+}
+
+function sightingQuality(s: FaceSighting): number {
+  const rad = Math.PI / 180;
+  return Math.min(s.box.width, s.box.height) * s.confidence * Math.cos(s.yaw * rad) * Math.cos(s.pitch * rad) * Math.min(1, s.sharpness / 100);
+}

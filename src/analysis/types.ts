@@ -1,0 +1,62 @@
+import type { Box } from '../vision/geometry.js';
+
+/** One face as measured in one analysed frame. Boxes are in pixels of the analysed frame. */
+export interface FaceSighting {
+  box: Box;
+  /** Detector/mesh confidence, 0..1. */
+  confidence: number;
+  /** Head pose in degrees (0 = facing the camera). */
+  yaw: number;
+  pitch: number;
+  /** Every mouth landmark lies inside the frame. */
+  mouthInFrame: boolean;
+  /** Variance of the Laplacian of the face at a fixed size (higher is sharper). */
+  sharpness: number;
+  /** Appearance vector (unit length), computed only where identity must be decided. */
+  embedding?: Float32Array;
+}
+
+/** Everything seen in one analysed frame. A frame's list is complete: a face not listed is absent. */
+export interface FrameObservation {
+  frame: number;
+  timeMs: number;
+  /** A hard cut lies between the previous frame and this one. */
+  cutBefore: boolean;
+  faces: FaceSighting[];
+}
+
+export type RejectReason =
+  | 'too_small'
+  | 'turned_away'
+  | 'mouth_out_of_frame'
+  | 'blurry'
+  | 'too_short';
+
+export interface Usability {
+  usable: boolean;
+  reason?: Exclude<RejectReason, 'too_short'>;
+}
+
+/** A face (one person, one continuous presence) and its lip-sync interval. */
+export interface IdentifiedFace {
+  faceId: string;
+  /** Presence on screen, ms. */
+  presentFromMs: number;
+  presentToMs: number;
+  startMs: number;
+  endMs: number;
+  /** The sighting the face picture is cut from, and its frame time. */
+  best: { timeMs: number; sighting: FaceSighting };
+}
+
+export interface RejectedFace {
+  reason: RejectReason;
+  startMs: number;
+  endMs: number;
+  best: { timeMs: number; sighting: FaceSighting };
+}
+
+export interface AnalysisResult {
+  faces: IdentifiedFace[];
+  rejected: RejectedFace[];
+}

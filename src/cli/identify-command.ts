@@ -1,0 +1,24 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { identifyFile } from '../pipeline/identify-file.js';
+import { buildResultJson } from '../pipeline/result-json.js';
+import { progressBar } from './progress.js';
+
+export interface IdentifyCommandArgs {
+  file: string;
+  outDir?: string;
+}
+
+/** `kirin identify FILE [--out DIR]`: the result JSON of CONTRACT.md §1, face pictures as file:// URLs. */
+export async function identifyCommand(args: IdentifyCommandArgs): Promise<string> {
+  const outDir = resolve(args.outDir ?? (await mkdtemp(join(tmpdir(), 'kirin-faces-'))));
+  const bar = progressBar('analysing');
+  try {
+    const video = await identifyFile(resolve(args.file), { outDir, onProgress: (f) => bar.update(f) });
+    return JSON.stringify(buildResultJson(video, { imageUrl: (file) => pathToFileURL(file).href }), null, 2);
+  } finally {
+    bar.done();
+  }
+}

@@ -1,0 +1,74 @@
+import { parseArgs } from 'node:util';
+import { ErrorCode, isKirinError } from '../errors.js';
+import { identifyCommand } from './identify-command.js';
+
+const HELP = `kirin — which faces in a video can be lip-synced, and when
+
+Usage:
+  kirin identify FILE [--out DIR]   analyse a local MP4/MOV and print the result JSON
+  kirin start                       (the HTTP service is not built yet; prints this help)
+  kirin --help                      this text
+
+identify:
+  Prints the result JSON of the identify-face API on stdout: data.face_data lists every
+  usable face with face_id, start_time/end_time (ms) and face_image (a file:// URL of a
+  JPEG under DIR, or under a new temporary folder when --out is not given).
+  A progress bar is drawn on stderr when it is a terminal.
+
+  Input rules: MP4 or MOV (judged from the bytes), at most 100 MB, 2–60 s, the shorter
+  display side 720 or 1080 px, width and height within 512–2160 px.
+
+Exit codes:
+  0  analysed (face_data may be empty: no usable face is not an error)
+  2  the input breaks a rule: stdout holds {"error":{"code":"…","error_message":"…"}}
+  1  internal error: stdout holds {"error":{"code":"014002095","error_message":"…"}}
+`;
+
+function printError(code: string, message: string): void {
+  process.stdout.write(JSON.stringify({ error: { code, error_message: message } }) + '\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const [command, ...rest] = parsed.positionals;
+  if (parsed.values.help || !command || command === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (command === 'start') {
+    process.stdout.write(`The HTTP service is not part of this build yet. Analyse a file with:\n  npx kirin identify FILE [--out DIR]\n\n${HELP}`);
+    return 0;
+  }
+  if (command !== 'identify') {
+    process.stderr.write(`unknown command: ${command}\n\n${HELP}`);
+    return 2;
+  }
+  if (rest.length !== 1) {
+    process.stderr.write(`identify takes exactly one FILE\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    process.stdout.write((await identifyCommand({ file: rest[0], outDir: parsed.values.out })) + '\n');
+    return 0;
+  } catch (e) {
+    if (isKirinError(e)) {
+      printError(e.code, e.message);
+      return 2;
+    }
+    printError(ErrorCode.Internal, `internal error: ${(e as Error)?.message ?? String(e)}`);
+    if (process.env.KIRIN_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? e}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DEFAULT_ANALYSIS_CONFIG, type AnalysisConfig } from '../analysis/config.js';
+import type { FaceSighting } from '../analysis/types.js';
+import { cutFaceImage } from '../media/face-image.js';
+import type { VideoInfo } from '../media/types.js';
+import { validateVideoFile } from '../media/validate.js';
+import { scaleBox } from '../vision/geometry.js';
+import { loadFaceModels } from '../vision/models.js';
+import { analyzeVideo, type SamplingOptions, type VideoAnalysis } from './analyze-video.js';
+
+export interface IdentifyFileOptions {
+  /** Folder for the face pictures. */
+  outDir: string;
+  config?: Partial<AnalysisConfig>;
+  sampling?: Partial<SamplingOptions>;
+  signal?: AbortSignal;
+  onProgress?: (fraction: number) => void;
+}
+
+export interface FacePicture {
+  file: string;
+  /** Face box in source display pixels (without the picture's margin). */
+  box: { x: number; y: number; width: number; height: number };
+}
+
+export interface IdentifiedVideo {
+  info: VideoInfo;
+  analysis: VideoAnalysis;
+  /** One picture per accepted face, in face_id order. */
+  pictures: FacePicture[];
+}
+
+/** Validates a local video file, analyses it and cuts a picture of every usable face. */
+export async function identifyFile(path: string, opts: IdentifyFileOptions): Promise<IdentifiedVideo> {
+  const info = await validateVideoFile(path);
+  opts.signal?.throwIfAborted();
+  const models = await loadFaceModels();
+  const analysis = await analyzeVideo(path, info, models, {
+    config: { ...DEFAULT_ANALYSIS_CONFIG, ...opts.config },
+    sampling: opts.sampling,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+  });
+  await mkdir(opts.outDir, { recursive: true });
+  const batch = randomUUID().slice(0, 8);
+  const pictures: FacePicture[] = [];
+  for (const face of analysis.result.faces) {
+    const file = join(opts.outDir, `face_${batch}_${face.faceId}.jpg`);
+    const box = sourceBox(face.best.sighting, analysis.sourceScale, info);
+    await cutFaceImage(path, { timeMs: face.best.timeMs, box, outFile: file, info, signal: opts.signal });
+    pictures.push({ file, box });
+  }
+  return { info, analysis, pictures };
+}
+
+function sourceBox(s: FaceSighting, scale: number, info: VideoInfo): FacePicture['box'] {
+  const b = scaleBox(s.box, scale);
+  const x = Math.max(0, Math.round(b.x)), y = Math.max(0, Math.round(b.y));
+  return {
+    x,
+    y,
+    width: Math.max(1, Math.min(info.width - x, Math.round(b.width))),
+    height: Math.max(1, Math.min(info.height - y, Math.round(b.height))),
+  };
+}

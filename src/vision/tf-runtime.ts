@@ -1,0 +1,64 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+
+export { tf };
+
+const require = createRequire(import.meta.url);
+
+let ready: Promise<void> | undefined;
+
+/** Starts the tfjs WebAssembly backend once per process (its .wasm files ship in the npm package). */
+export function initTensorflow(): Promise<void> {
+  ready ??= (async () => {
+    const ok = await tf.setBackend('wasm');
+    if (!ok) throw new Error('tfjs wasm backend failed to initialise');
+    await tf.ready();
+  })();
+  return ready;
+}
+
+/** Folder of the tfjs graph models that @vladmandic/human ships (blazeface, facemesh, faceres…). */
+export function humanModelsDir(): string {
+  // the exports map hides package.json and models/, so go from the main entry (dist/…) up
+  return join(dirname(require.resolve('@vladmandic/human')), '..', 'models');
+}
+
+interface ModelJson {
+  modelTopology: unknown;
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string | null;
+}
+
+/** An IOHandler that reads a tfjs graph model (model.json + weight shards) from disk. */
+export function fileModelHandler(jsonPath: string): tf.io.IOHandler {
+  return {
+    load: async () => {
+      const model = JSON.parse(await readFile(jsonPath, 'utf8')) as ModelJson;
+      const dir = dirname(jsonPath);
+      const shards = await Promise.all(
+        model.weightsManifest.flatMap((group) => group.paths.map((p) => readFile(join(dir, p)))),
+      );
+      const all = Buffer.concat(shards);
+      return {
+        modelTopology: model.modelTopology as object,
+        weightSpecs: model.weightsManifest.flatMap((group) => group.weights),
+        weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer,
+        format: model.format,
+        generatedBy: model.generatedBy,
+        convertedBy: model.convertedBy ?? undefined,
+      };
+    },
+  };
+}
+
+/** Loads one of the graph models shipped by @vladmandic/human, by name (e.g. 'blazeface'). */
+export async function loadHumanModel(name: string): Promise<GraphModel> {
+  await initTensorflow();
+  return loadGraphModel(fileModelHandler(join(humanModelsDir(), `${name}.json`)));
+}
