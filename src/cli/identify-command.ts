@@ -17,6 +17,11 @@ export async function identifyCommand(args: IdentifyCommandArgs): Promise<string
   const bar = progressBar('analysing');
   try {
     const video = await identifyFile(resolve(args.file), { outDir, onProgress: (f) => bar.update(f) });
+    if (process.env.KIRIN_STATS) {
+      const { stats } = video.analysis;
+      const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+      process.stderr.write(`kirin-stats ${JSON.stringify({ ...stats, maxRssMb })}\n`);
+    }
     return JSON.stringify(buildResultJson(video, { imageUrl: (file) => pathToFileURL(file).href }), null, 2);
   } finally {
     bar.done();

@@ -152,8 +152,7 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
     const end = await observeAt(lastIndex, last.faces.map((f) => f.box));
     await refineRange(last.frame, end.frame);
   }
-  const frameMs = lastTimes[1] - lastTimes[0] > 0 ? lastTimes[1] - lastTimes[0] : 1000 / fps;
-  const videoEndMs = decoded ? lastTimes[1] + frameMs : 0;
+  const videoEndMs = decoded ? videoEnd(lastTimes[1], decoded, info.durationMs, fps) : 0;
   const result = analyzeObservations({ observations: [...observations.values()], videoEndMs, sourceScale }, cfg);
   opts.onProgress?.(1);
   return {
@@ -180,4 +179,14 @@ function statesDiffer(a: readonly FaceSighting[], b: readonly FaceSighting[], us
     if (usable(fa) !== usable(b[best])) return true;
   }
   return false;
+}
+
+/**
+ * Where the last frame stops being shown: its time plus a frame's duration, or the container's
+ * declared duration when that agrees to within a frame (it is exact, frame times are rounded).
+ */
+function videoEnd(lastFrameMs: number, frames: number, declaredMs: number, fps: number): number {
+  const frameMs = frames > 1 ? lastFrameMs / (frames - 1) : 1000 / fps;
+  const estimate = lastFrameMs + frameMs;
+  return Math.abs(declaredMs - estimate) < frameMs ? declaredMs : estimate;
 }

@@ -1,0 +1,220 @@
+import { spawn } from 'node:child_process';
+import { ErrorCode, KirinError } from '../errors.ts';
+import { ffmpegPath, passthroughSyncArgs } from './binaries.ts';
+import { localInput, probeVideo } from './probe.ts';
+import { stderrTail } from './run-tool.ts';
+import type { DecodedFrame, VideoInfo } from './types.ts';
+
+export interface DecodeOptions {
+  /** Output frame size; the caller picks one with the display aspect ratio. */
+  width: number;
+  height: number;
+  signal?: AbortSignal;
+  /** Wall-clock limit for the whole decode; ffmpeg is killed when it passes. Default 10 min. */
+  timeoutMs?: number;
+  /** The file's VideoInfo if already probed (saves one ffprobe run). */
+  info?: VideoInfo;
+  /** Emit only every n-th decoded frame (frames 0, n, 2n, …); `index` stays the source frame number. Default 1. */
+  everyNth?: number;
+}
+
+export const DEFAULT_DECODE_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * Streams the video's frames as packed RGB24 at opts.width×opts.height, in display orientation,
+ * each decoded frame exactly once, in presentation order.
+ *
+ * `timeMs` is the frame's real presentation time relative to the first displayed frame (so 0 for
+ * the first): ffmpeg's `showinfo` filter logs every frame's pts on stderr just before the frame
+ * is written to stdout, and the n-th log line is paired with the n-th frame.
+ *
+ * Each frame gets its own freshly allocated `data` buffer, so a consumer may keep it.
+ *
+ * Throws KirinError 014001108 if ffmpeg fails or the decoded frames end clearly before the declared
+ * duration (a truncated file). On abort or timeout ffmpeg is killed (SIGKILL); breaking out of a
+ * `for await` loop kills it too.
+ */
+export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGenerator<DecodedFrame> {
+  const { width, height, signal } = opts;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+    throw new RangeError(`decode size must be positive integers, got ${width}×${height}`);
+  }
+  const everyNth = Math.max(1, Math.floor(opts.everyNth ?? 1));
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_DECODE_TIMEOUT_MS;
+  signal?.throwIfAborted();
+  const info = opts.info ?? (await probeVideo(path, { signal }));
+  signal?.throwIfAborted();
+
+  const filters = [
+    ...(everyNth > 1 ? [`select=not(mod(n\\,${everyNth}))`] : []),
+    // Resize in YUV first, then convert to RGB at the small size: ~20% less CPU than one combined step.
+    `scale=${width}:${height}:flags=area`,
+    'format=yuv420p',
+    'scale=flags=bilinear',
+    'format=rgb24',
+    // Last, so it sees exactly the frames that reach stdout (and checksums small frames only).
+    'showinfo',
+  ];
+  const args = [
+    '-nostdin', '-hide_banner', '-nostats',
+    // showinfo logs at info level; errors still end up in the stderr tail.
+    '-loglevel', 'info',
+    '-protocol_whitelist', 'file',
+    '-i', localInput(path),
+    '-map', info.streamIndex !== undefined ? `0:${info.streamIndex}` : '0:v:0',
+    '-an', '-sn', '-dn',
+    // No frame duplicated or dropped to force a constant rate.
+    ...(await passthroughSyncArgs()),
+    '-vf', filters.join(','),
+    '-f', 'rawvideo', '-pix_fmt', 'rgb24',
+    'pipe:1',
+  ];
+
+  const child = spawn(ffmpegPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let spawnError: Error | undefined;
+  let timedOut = false;
+  let aborted = false;
+  const exited = new Promise<{ code: number | null; sig: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (code, sig) => resolve({ code, sig }));
+  });
+  child.on('error', (err) => {
+    spawnError = err;
+  });
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill();
+  }, timeoutMs);
+  const onAbort = () => {
+    aborted = true;
+    kill();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  // --- stderr: per-frame pts from showinfo, everything else kept as a tail for error messages.
+  const ptsSec: number[] = [];
+  let timeBase: [number, number] | undefined;
+  let stderrDone = false;
+  let otherLines: string[] = [];
+  let partial = '';
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const onLine = (line: string) => {
+    if (line.includes('Parsed_showinfo')) {
+      const m = / n:\s*\d+\s+pts:\s*(\S+)\s+pts_time:\s*(\S+)/.exec(line);
+      if (m) {
+        const pts = Number(m[1]);
+        ptsSec.push(
+          timeBase && Number.isFinite(pts) ? (pts * timeBase[0]) / timeBase[1] : Number(m[2]), // NaN if NOPTS
+        );
+        return;
+      }
+      const tb = /config in time_base:\s*(\d+)\/(\d+)/.exec(line);
+      if (tb && Number(tb[2]) > 0) timeBase = [Number(tb[1]), Number(tb[2])];
+      return;
+    }
+    // Banner, stream listing and metadata (indented) are not worth quoting in an error.
+    if (/^\s|^(Input #|Output #|Stream mapping|Press \[q\]|video:|frame=)/.test(line)) return;
+    otherLines.push(line);
+    if (otherLines.length > 200) otherLines = otherLines.slice(-50);
+  };
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (s: string) => {
+    const lines = (partial + s).split(/\r?\n|\r/);
+    partial = lines.pop() ?? '';
+    for (const l of lines) onLine(l);
+    notify();
+  });
+  child.stderr.on('close', () => {
+    if (partial) onLine(partial);
+    partial = '';
+    stderrDone = true;
+    notify();
+  });
+
+  const frameBytes = width * height * 3;
+  const fallbackStepSec = everyNth / (info.fps > 0 ? info.fps : 30);
+  let emitted = 0;
+  let firstPts: number | undefined;
+  let prevPts: number | undefined;
+  let prevTimeMs = 0;
+  let lastIntervalMs = 0;
+
+  const ptsOf = async (k: number): Promise<number> => {
+    while (ptsSec.length <= k && !stderrDone) {
+      await new Promise<void>((r) => (wake = r));
+    }
+    const v = ptsSec[k];
+    if (v !== undefined && Number.isFinite(v)) return v;
+    // No pts logged for this frame (should not happen): assume a nominal frame step.
+    return prevPts === undefined ? 0 : prevPts + fallbackStepSec;
+  };
+
+  try {
+    let frame = Buffer.allocUnsafe(frameBytes);
+    let filled = 0;
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      let off = 0;
+      while (off < chunk.length) {
+        const n = Math.min(frameBytes - filled, chunk.length - off);
+        chunk.copy(frame, filled, off, off + n);
+        filled += n;
+        off += n;
+        if (filled < frameBytes) break;
+
+        const pts = await ptsOf(emitted);
+        if (firstPts === undefined) firstPts = pts;
+        const timeMs = Math.round((pts - firstPts) * 1000);
+        if (emitted > 0) lastIntervalMs = timeMs - prevTimeMs;
+        prevPts = pts;
+        prevTimeMs = timeMs;
+        const out: DecodedFrame = { index: emitted * everyNth, timeMs, width, height, data: frame };
+        emitted++;
+        frame = Buffer.allocUnsafe(frameBytes);
+        filled = 0;
+        if (aborted || timedOut) break;
+        yield out;
+        if (aborted || timedOut) break;
+      }
+      if (aborted || timedOut) break;
+    }
+
+    const { code, sig } = await exited;
+    if (aborted) throw signal?.reason ?? new Error('decode aborted');
+    if (spawnError) throw spawnError;
+    if (timedOut) {
+      throw new KirinError(ErrorCode.Unreadable, `video is unreadable: decoding did not finish within ${timeoutMs / 1000} s`);
+    }
+    const tail = stderrTail(otherLines.join('\n'), [path]);
+    if (code !== 0) {
+      throw new KirinError(
+        ErrorCode.Unreadable,
+        `video is unreadable: ffmpeg failed after ${emitted} frames (${tail || (sig ? `signal ${sig}` : `exit ${code}`)})`,
+      );
+    }
+    if (emitted === 0) {
+      throw new KirinError(ErrorCode.Unreadable, `video is unreadable: no frame could be decoded${tail ? ` (${tail})` : ''}`);
+    }
+    const endMs = prevTimeMs + (emitted > 1 ? lastIntervalMs : Math.round(fallbackStepSec * 1000));
+    const tolerance = Math.max(500, info.durationMs * 0.1);
+    if (endMs < info.durationMs - tolerance) {
+      throw new KirinError(
+        ErrorCode.Unreadable,
+        `video is unreadable: decoded frames end at ${(endMs / 1000).toFixed(2)} s but the file declares ` +
+          `${(info.durationMs / 1000).toFixed(2)} s (more than ${(tolerance / 1000).toFixed(2)} s missing; truncated or corrupt)`,
+      );
+    }
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+    kill();
+    child.stdout.destroy();
+    child.stderr.destroy();
+  }
+}

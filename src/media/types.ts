@@ -1,0 +1,41 @@
+/** What ffprobe tells us about an input video, in display orientation. */
+export interface VideoInfo {
+  /** 'mp4' or 'mov', judged from the file's bytes (ftyp brand). */
+  format: 'mp4' | 'mov';
+  sizeBytes: number;
+  /** Duration of the video stream in ms (presentation time, first displayed frame to end). */
+  durationMs: number;
+  /** Display width/height: coded size with rotation metadata applied. */
+  width: number;
+  height: number;
+  /** Rotation in degrees from the display matrix (0, 90, 180, 270), counter-clockwise as ffmpeg reports it. */
+  rotation: number;
+  /** Average frame rate (frames per second). */
+  fps: number;
+  /** Codec name of the video stream, e.g. 'h264'. */
+  codec: string;
+  /** Number of frames if the container declares it, else an estimate from duration × fps. */
+  frameCount: number;
+  /** Index of the chosen video stream in the file (for `-map 0:N`); absent means the default video stream. */
+  streamIndex?: number;
+  /** Coded (stored) frame size, before rotation. */
+  codedWidth?: number;
+  codedHeight?: number;
+  /**
+   * ms from the container's start (where ffmpeg's `-ss 0` lands) to the first displayed video frame;
+   * non-zero when another stream starts earlier. Add it to a timeMs to seek with ffmpeg.
+   */
+  startOffsetMs?: number;
+}
+
+/** One decoded frame, packed RGB24, at the requested analysis size. */
+export interface DecodedFrame {
+  /** 0-based index in presentation order. */
+  index: number;
+  /** Presentation time in ms from the first displayed frame (first frame is 0). */
+  timeMs: number;
+  width: number;
+  height: number;
+  /** width*height*3 bytes, RGB. The buffer may be reused after the consumer's next pull; copy to keep. */
+  data: Uint8Array;
+}

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { identifyFile } from '../../src/pipeline/identify-file.ts';
+import { portrait } from '../helpers/face-photos.ts';
+import { makeSegmentsVideo, makeTempDir, type Segment, type TempDir } from '../helpers/make-video.ts';
+
+/** Videos made at test time from real face photos; every boundary sits on a frame (30 fps). */
+describe('identify a video end to end', () => {
+  let tmp: TempDir;
+  let a: string, b: string, c: string;
+
+  before(async () => {
+    tmp = await makeTempDir('kirin-identify-');
+    [a, b, c] = await Promise.all([portrait('a', tmp.file('a.png')), portrait('b', tmp.file('b.png')), portrait('c', tmp.file('c.png'))]);
+  });
+  after(() => tmp.cleanup());
+
+  const run = async (name: string, segments: Segment[]) => {
+    const { out } = await makeSegmentsVideo({ out: tmp.file(`${name}.mp4`), segments, width: 1280, height: 720, fps: 30 });
+    const video = await identifyFile(out, { outDir: tmp.file(`${name}-faces`) });
+    return { video, faces: video.analysis.result.faces.map((f) => [f.faceId, Math.round(f.startMs), Math.round(f.endMs)]) };
+  };
+
+  it('one face: its interval and a JPEG picture of it', async () => {
+    const { video, faces } = await run('one', [{ seconds: 1, blank: true }, { seconds: 3, image: a, fit: 0.8 }, { seconds: 1, blank: true }]);
+    assert.deepEqual(faces, [['0', 1000, 4000]]);
+    const jpeg = await readFile(video.pictures[0].file);
+    assert.equal(jpeg.readUInt16BE(0), 0xffd8, 'the face picture is a JPEG');
+    const box = video.pictures[0].box;
+    assert.ok(box.width > 100 && box.x > 300 && box.x + box.width < 980, `face box ${JSON.stringify(box)} lies in the middle`);
+  });
+
+  it('two faces side by side: two ids, left to right', async () => {
+    const { video, faces } = await run('two', [{ seconds: 3, images: [a, c], fit: 0.8 }]);
+    assert.deepEqual(faces, [['0', 0, 3000], ['1', 0, 3000]]);
+    assert.ok(video.pictures[0].box.x < video.pictures[1].box.x);
+  });
+
+  it('a 0.5 s gap keeps the id and the interval spans it', async () => {
+    const { faces } = await run('gap05', [{ seconds: 2, image: b, fit: 0.8 }, { seconds: 0.5, blank: true }, { seconds: 2, image: b, fit: 0.8 }]);
+    assert.deepEqual(faces, [['0', 0, 4500]]);
+  });
+
+  it('a 1.5 s gap gives the returning face a new id', async () => {
+    const { faces } = await run('gap15', [{ seconds: 2.5, image: b, fit: 0.8 }, { seconds: 1.5, blank: true }, { seconds: 2.5, image: b, fit: 0.8 }]);
+    assert.deepEqual(faces, [['0', 0, 2500], ['1', 4000, 6500]]);
+  });
+
+  it('two people swapping in place at a hard cut get two ids', async () => {
+    const { faces } = await run('swap', [{ seconds: 3, image: a, fit: 0.8 }, { seconds: 3, image: c, fit: 0.8 }]);
+    assert.deepEqual(faces, [['0', 0, 3000], ['1', 3000, 6000]]);
+  });
+
+  it('no face: an empty list, not an error', async () => {
+    const { video } = await run('none', [{ seconds: 2.5, blank: true, color: 'navy' }]);
+    assert.deepEqual(video.analysis.result.faces, []);
+    assert.deepEqual(video.pictures, []);
+  });
+
+  it('a face on screen for under 2 s is rejected as too short', async () => {
+    const { video } = await run('brief', [{ seconds: 1.5, image: a, fit: 0.8 }, { seconds: 1.5, blank: true }]);
+    assert.deepEqual(video.analysis.result.faces, []);
+    assert.deepEqual(video.analysis.result.rejected.map((r) => [r.reason, Math.round(r.startMs), Math.round(r.endMs)]), [['too_short', 0, 1500]]);
+  });
+});

@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { ErrorCode, KirinError } from '../../src/errors.ts';
+import { decodeFrames, type DecodeOptions } from '../../src/media/decode.ts';
+import { probeVideo } from '../../src/media/probe.ts';
+import type { DecodedFrame } from '../../src/media/types.ts';
+import { ffmpeg, makeTempDir, makeVfrVideo, makeVideo, setRotation, type TempDir } from '../helpers/make-video.ts';
+
+async function decodeAll(path: string, opts: DecodeOptions): Promise<DecodedFrame[]> {
+  const out: DecodedFrame[] = [];
+  for await (const f of decodeFrames(path, opts)) out.push(f);
+  return out;
+}
+
+const cfrTimes = (n: number, fps: number, fromMs = 0) => Array.from({ length: n }, (_, i) => fromMs + Math.round((i * 1000) / fps));
+
+/** Pids of running processes whose command line mentions `needle` (Linux /proc). */
+function processesMentioning(needle: string): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'latin1');
+      if (cmd.includes(needle)) pids.push(Number(d));
+    } catch {
+      // process ended meanwhile
+    }
+  }
+  return pids;
+}
+
+async function waitForNoProcess(needle: string): Promise<void> {
+  for (let i = 0; i < 50 && processesMentioning(needle).length; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(processesMentioning(needle), [], `ffmpeg still running for ${needle}`);
+}
+
+describe('decodeFrames', () => {
+  let tmp: TempDir;
+  let cfr: string;
+
+  before(async () => {
+    tmp = await makeTempDir();
+    cfr = await makeVideo({ out: tmp.file('cfr30.mp4'), width: 160, height: 120, fps: 30, seconds: 2 });
+  });
+  after(() => tmp.cleanup());
+
+  it('constant 30 fps: every frame once, frame i at round(i·1000/30), at the requested size', async () => {
+    const frames = await decodeAll(cfr, { width: 80, height: 60 });
+    assert.equal(frames.length, 60);
+    assert.deepEqual(frames.map((f) => f.index), Array.from({ length: 60 }, (_, i) => i));
+    assert.deepEqual(frames.map((f) => f.timeMs), cfrTimes(60, 30));
+    for (const f of frames) {
+      assert.equal(f.width, 80);
+      assert.equal(f.height, 60);
+      assert.equal(f.data.length, 80 * 60 * 3);
+    }
+    // Fresh buffer per frame, and testsrc2 moves: consecutive frames differ.
+    assert.notEqual(frames[0].data.buffer, frames[1].data.buffer);
+    assert.notDeepEqual(frames[0].data, frames[1].data);
+  });
+
+  it('everyNth keeps source indices and times', async () => {
+    const frames = await decodeAll(cfr, { width: 32, height: 24, everyNth: 4 });
+    assert.deepEqual(frames.map((f) => f.index), Array.from({ length: 15 }, (_, i) => i * 4));
+    assert.deepEqual(frames.map((f) => f.timeMs), frames.map((f) => Math.round((f.index * 1000) / 30)));
+  });
+
+  it('variable frame rate (1 s at 30 fps, then 1 s at 15 fps): real per-frame times', async () => {
+    const f = await makeVfrVideo({ out: tmp.file('vfr.mp4'), width: 160, height: 120, parts: [{ fps: 30, seconds: 1 }, { fps: 15, seconds: 1 }] });
+    const frames = await decodeAll(f, { width: 32, height: 24 });
+    assert.deepEqual(frames.map((x) => x.timeMs), [...cfrTimes(30, 30), ...cfrTimes(15, 15, 1000)]);
+  });
+
+  it('non-zero start time (-output_ts_offset 5): the first frame is still 0 ms', async () => {
+    const f = await makeVideo({ out: tmp.file('offset.mp4'), width: 160, height: 120, fps: 30, seconds: 2, startTimeSec: 5 });
+    const frames = await decodeAll(f, { width: 32, height: 24 });
+    assert.deepEqual(frames.map((x) => x.timeMs), cfrTimes(60, 30));
+  });
+
+  it('video starting 0.5 s after the audio: the first video frame is 0 ms', async () => {
+    const f = await makeVideo({ out: tmp.file('delayed.mp4'), width: 160, height: 120, fps: 30, seconds: 1, videoDelaySec: 0.5 });
+    const info = await probeVideo(f);
+    assert.equal(info.startOffsetMs, 500);
+    const frames = await decodeAll(f, { width: 32, height: 24, info });
+    assert.deepEqual(frames.map((x) => x.timeMs), cfrTimes(30, 30));
+  });
+
+  it('edit list (stream-copied from 0.5 s): hidden lead-in frames are not emitted, first shown frame is 0 ms', async () => {
+    // B-frames and a 2 s GOP, so the cut at 0.5 s falls mid-GOP and needs an edit list.
+    const src = await makeVideo({ out: tmp.file('gop.mp4'), width: 160, height: 120, fps: 30, seconds: 2, preset: 'veryfast' });
+    const cut = tmp.file('editlist.mp4');
+    await ffmpeg(['-ss', '0.5', '-i', src, '-c', 'copy', cut]);
+    const all = await decodeAll(src, { width: 32, height: 24 });
+    const frames = await decodeAll(cut, { width: 32, height: 24 });
+    assert.equal(frames.length, 45);
+    assert.deepEqual(frames.map((x) => x.timeMs), cfrTimes(45, 30));
+    assert.deepEqual(frames[0].data, all[15].data, 'first shown frame is source frame 15');
+  });
+
+  it('rotation 90: frames come out in display orientation at the requested size', async () => {
+    // Coded 320×240, left half red, right half blue.
+    const f = tmp.file('halves.mp4');
+    await ffmpeg([
+      '-f', 'lavfi', '-i', 'color=c=red:s=320x240:r=10:d=1,drawbox=x=160:y=0:w=160:h=240:color=blue:t=fill',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', f,
+    ]);
+    await setRotation(f, 90);
+    const info = await probeVideo(f);
+    assert.deepEqual([info.width, info.height], [240, 320]);
+    const [first] = await decodeAll(f, { width: 24, height: 32, info });
+    const px = (x: number, y: number) => Array.from(first.data.subarray((y * 24 + x) * 3, (y * 24 + x) * 3 + 3));
+    const isRed = ([r, g, b]: number[]) => r > 180 && g < 80 && b < 80;
+    const isBlue = ([r, g, b]: number[]) => b > 180 && r < 80 && g < 80;
+    // Display-matrix rotation 90 is counter-clockwise: the coded left edge ends up at the bottom.
+    assert.ok(isBlue(px(12, 3)), `top pixel ${px(12, 3)}`);
+    assert.ok(isRed(px(12, 28)), `bottom pixel ${px(12, 28)}`);
+  });
+
+  it('abort kills ffmpeg and rejects with the abort reason', async () => {
+    const f = await makeVideo({ out: tmp.file('abort-me.mp4'), width: 160, height: 120, fps: 30, seconds: 4 });
+    const ac = new AbortController();
+    let n = 0;
+    await assert.rejects(
+      (async () => {
+        for await (const _ of decodeFrames(f, { width: 32, height: 24, signal: ac.signal })) {
+          if (++n === 2) ac.abort();
+        }
+      })(),
+      (e: unknown) => e instanceof Error && e.name === 'AbortError',
+    );
+    assert.ok(n <= 3);
+    await waitForNoProcess('abort-me.mp4');
+  });
+
+  it('breaking out of the loop kills ffmpeg', async () => {
+    const f = await makeVideo({ out: tmp.file('break-me.mp4'), width: 160, height: 120, fps: 30, seconds: 4 });
+    for await (const fr of decodeFrames(f, { width: 32, height: 24 })) {
+      if (fr.index === 1) break;
+    }
+    await waitForNoProcess('break-me.mp4');
+  });
+
+  it('timeout kills ffmpeg and throws 014001108', async () => {
+    const info = await probeVideo(cfr);
+    await assert.rejects(
+      decodeAll(cfr, { width: 32, height: 24, info, timeoutMs: 1 }),
+      (e: unknown) => e instanceof KirinError && e.code === ErrorCode.Unreadable && /within/.test(e.message),
+    );
+  });
+});

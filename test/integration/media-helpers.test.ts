@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { decodeFrames } from '../../src/media/decode.ts';
+import { probeVideo } from '../../src/media/probe.ts';
+import { makeSegmentsVideo, makeTempDir, sampleImage, type TempDir } from '../helpers/make-video.ts';
+
+/** Standard deviation of a frame's bytes: ~0 for a flat gray frame. */
+function spread(d: Uint8Array): number {
+  let s = 0;
+  let s2 = 0;
+  for (const v of d) {
+    s += v;
+    s2 += v * v;
+  }
+  const m = s / d.length;
+  return Math.sqrt(s2 / d.length - m * m);
+}
+
+describe('makeSegmentsVideo (test helper)', () => {
+  let tmp: TempDir;
+  before(async () => {
+    tmp = await makeTempDir();
+  });
+  after(() => tmp.cleanup());
+
+  it('builds blank / one image / two images segments with boundaries on frames', async () => {
+    const { out, segmentStartsMs, frames } = await makeSegmentsVideo({
+      out: tmp.file('segments.mp4'),
+      width: 640,
+      height: 360,
+      fps: 10,
+      segments: [{ seconds: 0.5, blank: true }, { seconds: 0.5, image: sampleImage(1) }, { seconds: 0.5, images: [sampleImage(2), sampleImage(3)] }],
+    });
+    assert.deepEqual(segmentStartsMs, [0, 500, 1000]);
+    assert.equal(frames, 15);
+    const info = await probeVideo(out);
+    assert.deepEqual([info.width, info.height, info.durationMs, info.frameCount], [640, 360, 1500, 15]);
+
+    const decoded = [];
+    for await (const f of decodeFrames(out, { width: 64, height: 36, info })) decoded.push(f);
+    assert.deepEqual(decoded.map((f) => f.timeMs), Array.from({ length: 15 }, (_, i) => i * 100));
+    const s = decoded.map((f) => spread(f.data));
+    for (let i = 0; i < 5; i++) assert.ok(s[i] < 3, `frame ${i} should be blank (spread ${s[i]})`);
+    for (let i = 5; i < 15; i++) assert.ok(s[i] > 20, `frame ${i} should show a photo (spread ${s[i]})`);
+    const diff = (a: Uint8Array, b: Uint8Array) => a.reduce((acc, v, i) => acc + Math.abs(v - b[i]), 0) / a.length;
+    assert.ok(diff(decoded[5].data, decoded[9].data) < 4, 'a still segment repeats one picture');
+    assert.ok(diff(decoded[9].data, decoded[10].data) > 20, 'the pair segment starts on frame 10');
+  });
+});

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyzeObservations } from '../../src/analysis/analyze.js';
+import { DEFAULT_ANALYSIS_CONFIG as cfg } from '../../src/analysis/config.js';
+import { joinPresences } from '../../src/analysis/identity.js';
+import { longestUsable, type StateSpan } from '../../src/analysis/intervals.js';
+import { buildTracks } from '../../src/analysis/tracker.js';
+import type { FrameObservation } from '../../src/analysis/types.js';
+import { judgeSighting } from '../../src/analysis/usability.js';
+import { face, frameMs, frames, person } from './analysis-fixtures.js';
+
+const analyze = (observations: FrameObservation[], endFrame: number, sourceScale = 1) =>
+  analyzeObservations({ observations, videoEndMs: frameMs(endFrame), sourceScale }, cfg);
+
+const intervals = (r: ReturnType<typeof analyze>) => r.faces.map((f) => [f.faceId, Math.round(f.startMs), Math.round(f.endMs)]);
+
+describe('tracking', () => {
+  it('follows one face and ends it at the first frame without it', () => {
+    const obs = frames(0, 300, (f) => (f >= 30 && f < 210 ? [face(200 + f * 0.2)] : []));
+    const tracks = buildTracks(obs, frameMs(300), cfg);
+    assert.equal(tracks.length, 1);
+    assert.equal(tracks[0].points[0].timeMs, 1000);
+    assert.equal(tracks[0].endMs, 7000);
+  });
+
+  it('keeps two faces side by side apart', () => {
+    const obs = frames(0, 90, () => [face(100), face(700)]);
+    assert.equal(buildTracks(obs, frameMs(90), cfg).length, 2);
+  });
+
+  it('splits a track at a hard cut when the appearance changes, not when it stays', () => {
+    const make = (second: number) => {
+      const obs = frames(0, 120, (f) => [face(300, f === 59 || f === 60 ? { embedding: person(f < 60 ? 1 : second) } : {})]);
+      obs[60].cutBefore = true;
+      return buildTracks(obs, frameMs(120), cfg);
+    };
+    const swapped = make(2);
+    assert.equal(swapped.length, 2);
+    assert.equal(swapped[0].endMs, 2000);
+    assert.equal(swapped[1].points[0].timeMs, 2000);
+    assert.equal(make(1).length, 1);
+  });
+
+  it('ends a track when the face jumps elsewhere', () => {
+    const obs = frames(0, 60, (f) => [face(f < 30 ? 100 : 900)]);
+    assert.equal(buildTracks(obs, frameMs(60), cfg).length, 2);
+  });
+});
+
+describe('identity across gaps', () => {
+  const withGap = (gapFrames: number, returning = 1) =>
+    frames(0, 120 + gapFrames + 90, (f) => {
+      if (f < 120) return [face(300, { embedding: person(1) })];
+      if (f < 120 + gapFrames) return [];
+      return [face(305, { embedding: person(returning) })];
+    });
+
+  it('a face unseen for 0.5 s keeps its id and its interval spans the gap', () => {
+    const r = analyze(withGap(15), 225);
+    assert.deepEqual(intervals(r), [['0', 0, 7500]]);
+  });
+
+  it('a face unseen for exactly 1.0 s keeps its id', () => {
+    assert.equal(analyze(withGap(30), 240).faces.length, 1);
+  });
+
+  it('a face unseen for more than 1.0 s gets a new id', () => {
+    const r = analyze(withGap(48), 258);
+    assert.deepEqual(intervals(r), [['0', 0, 4000], ['1', 5600, 8600]]);
+  });
+
+  it('a different person returning to the same place after a short gap is a new face', () => {
+    const r = analyze(withGap(15, 2), 225);
+    assert.equal(r.faces.length, 2);
+  });
+
+  it('joins only tracks in the same place', () => {
+    const obs = frames(0, 200, (f) => (f < 100 ? [face(100, { embedding: person(1) })] : f < 110 ? [] : [face(900, { embedding: person(1) })]));
+    assert.equal(joinPresences(buildTracks(obs, frameMs(200), cfg), cfg).length, 2);
+  });
+});
+
+describe('usability', () => {
+  it('judges size in source pixels, pose, mouth and blur, in that order', () => {
+    assert.equal(judgeSighting(face(0, { box: { x: 0, y: 0, width: 30, height: 40 } }), cfg, 2).reason, 'too_small');
+    assert.equal(judgeSighting(face(0, { box: { x: 0, y: 0, width: 30, height: 40 } }), cfg, 3).usable, true);
+    assert.equal(judgeSighting(face(0, { yaw: 50 }), cfg, 1).reason, 'turned_away');
+    assert.equal(judgeSighting(face(0, { pitch: -35 }), cfg, 1).reason, 'turned_away');
+    assert.equal(judgeSighting(face(0, { yaw: 44, pitch: 29 }), cfg, 1).usable, true);
+    assert.equal(judgeSighting(face(0, { mouthInFrame: false }), cfg, 1).reason, 'mouth_out_of_frame');
+    assert.equal(judgeSighting(face(0, { sharpness: 1 }), cfg, 1).reason, 'blurry');
+  });
+
+  it('bridges unusable dips of up to 0.5 s, not longer ones', () => {
+    const spans = (dipMs: number): StateSpan[] => [
+      { startMs: 0, endMs: 3000, state: 'usable' },
+      { startMs: 3000, endMs: 3000 + dipMs, state: 'unusable', reason: 'turned_away' },
+      { startMs: 3000 + dipMs, endMs: 5000 + dipMs, state: 'usable' },
+    ];
+    assert.deepEqual(longestUsable(spans(500), cfg), { startMs: 0, endMs: 5500 });
+    assert.deepEqual(longestUsable(spans(600), cfg), { startMs: 0, endMs: 3000 });
+  });
+
+  it('takes the longest usable stretch of a presence', () => {
+    const obs = frames(0, 300, (f) => [face(300, { yaw: f >= 90 && f < 120 ? 60 : 0 })]);
+    const r = analyze(obs, 300);
+    assert.deepEqual(intervals(r), [['0', 4000, 10000]]);
+  });
+
+  it('rejects a face whose interval is under 2000 ms, with its reason', () => {
+    const brief = analyze(frames(0, 120, (f) => (f >= 30 && f < 89 ? [face(300)] : [])), 120);
+    assert.equal(brief.faces.length, 0);
+    assert.equal(brief.rejected[0].reason, 'too_short');
+    assert.equal(Math.round(brief.rejected[0].startMs), 1000);
+
+    const turned = analyze(frames(0, 150, () => [face(300, { yaw: 70 })]), 150);
+    assert.equal(turned.faces.length, 0);
+    assert.equal(turned.rejected[0].reason, 'turned_away');
+
+    const mostlyTurned = analyze(frames(0, 150, (f) => [face(300, { yaw: f < 40 ? 0 : 70 })]), 150);
+    assert.equal(mostlyTurned.rejected[0].reason, 'turned_away');
+  });
+
+  it('a face exactly 2000 ms long is kept', () => {
+    assert.equal(analyze(frames(0, 90, (f) => (f < 60 ? [face(300)] : [])), 90).faces.length, 1);
+  });
+
+  it('works from sparse samples: a state holds until the next analysed frame', () => {
+    const obs = frames(0, 300, (f) => (f < 200 ? [face(300)] : []), 10);
+    assert.deepEqual(intervals(analyze(obs, 300)), [['0', 0, Math.round(frameMs(200))]]);
+  });
+});
+
+describe('face ids', () => {
+  it('are ordered by start time, ties left to right', () => {
+    const obs = frames(0, 300, (f) => {
+      const out = [];
+      if (f >= 60) out.push(face(900, { embedding: person(3) }));
+      out.push(face(500, { embedding: person(2) }));
+      if (f >= 60) out.push(face(100, { embedding: person(4) }));
+      return out;
+    });
+    const r = analyze(obs, 300);
+    assert.deepEqual(r.faces.map((f) => [f.faceId, Math.round(f.startMs), Math.round(f.best.sighting.box.x)]), [
+      ['0', 0, 500],
+      ['1', 2000, 100],
+      ['2', 2000, 900],
+    ]);
+  });
+
+  it('no face is not an error', () => {
+    const r = analyze(frames(0, 90, () => []), 90);
+    assert.deepEqual(r, { faces: [], rejected: [] });
+  });
+});
