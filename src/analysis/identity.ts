@@ -1,4 +1,4 @@
-import { iou } from '../vision/geometry.js';
+import { iou, sameFace } from '../vision/geometry.js';
 import type { AnalysisConfig } from './config.js';
 import { firstEmbedding, lastEmbedding, trackStart, type Track } from './tracker.js';
 
@@ -33,8 +33,10 @@ export function joinPresences(tracks: readonly Track[], cfg: AnalysisConfig): Pr
       const prev = p.tracks[p.tracks.length - 1];
       const gap = start - prev.endMs;
       if (gap < 0 || gap > cfg.maxGapMs) continue;
-      const overlap = iou(prev.points[prev.points.length - 1].sighting.box, firstBox);
-      if (overlap < cfg.samePlaceIou || overlap <= bestOverlap) continue;
+      const lastBox = prev.points[prev.points.length - 1].sighting.box;
+      if (!sameFace(lastBox, firstBox, cfg.samePlaceIou)) continue;
+      const overlap = iou(lastBox, firstBox);
+      if (best && overlap <= bestOverlap) continue;
       if (isSamePerson(lastEmbedding(prev), firstEmbedding(t), cfg) === false) continue;
       best = p;
       bestOverlap = overlap;

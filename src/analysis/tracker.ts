@@ -1,4 +1,4 @@
-import { iou } from '../vision/geometry.js';
+import { iou, sameFace } from '../vision/geometry.js';
 import type { AnalysisConfig } from './config.js';
 import type { FaceSighting, FrameObservation } from './types.js';
 import { isSamePerson } from './identity.js';
@@ -41,8 +41,8 @@ export function buildTracks(observations: readonly FrameObservation[], videoEndM
     active.forEach((t, ti) => {
       const last = t.points[t.points.length - 1].sighting;
       obs.faces.forEach((f, fi) => {
+        if (!sameFace(last.box, f.box, cfg.samePlaceIou)) return;
         const overlap = iou(last.box, f.box);
-        if (overlap < cfg.samePlaceIou) return;
         if (obs.cutBefore && isSamePerson(lastEmbedding(t), f.embedding, cfg) === false) return;
         pairs.push([overlap, ti, fi]);
       });

@@ -87,8 +87,26 @@ export function passthroughSyncArgs(): Promise<string[]> {
   return args;
 }
 
+const showinfoCache = new Map<string, Promise<string>>();
+
+/** The showinfo filter, without its per-frame checksums where this ffmpeg can skip them (5.0+). */
+export function showinfoFilter(): Promise<string> {
+  const bin = ffmpegPath();
+  let filter = showinfoCache.get(bin);
+  if (!filter) {
+    filter = new Promise((resolve) => {
+      execFile(bin, ['-hide_banner', '-h', 'filter=showinfo'], { timeout: 10_000 }, (_err, stdout) => {
+        resolve(/^\s*checksum\b/m.test(String(stdout ?? '')) ? 'showinfo=checksum=0' : 'showinfo');
+      });
+    });
+    showinfoCache.set(bin, filter);
+  }
+  return filter;
+}
+
 /** Forget cached paths (tests that change the environment). */
 export function resetBinaryCache(): void {
   cache.clear();
   passthroughCache.clear();
+  showinfoCache.clear();
 }

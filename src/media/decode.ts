@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { ErrorCode, KirinError } from '../errors.ts';
-import { ffmpegPath, passthroughSyncArgs } from './binaries.ts';
+import { ffmpegPath, passthroughSyncArgs, showinfoFilter } from './binaries.ts';
 import { localInput, probeVideo } from './probe.ts';
 import { stderrTail } from './run-tool.ts';
 import type { DecodedFrame, VideoInfo } from './types.ts';
@@ -16,6 +16,18 @@ export interface DecodeOptions {
   info?: VideoInfo;
   /** Emit only every n-th decoded frame (frames 0, n, 2n, …); `index` stays the source frame number. Default 1. */
   everyNth?: number;
+  /**
+   * Skip the codec's in-loop deblocking filter: about a fifth less decoding work, at the price of
+   * faint block edges in the frames (harmless at analysis size; face pictures are cut separately).
+   */
+  skipLoopFilter?: boolean;
+  /**
+   * 'rgb24' (default): packed RGB, 3 bytes a pixel. 'yuv420p': planar Y, then U and V at half
+   * size (1.5 bytes a pixel; width and height must be even) — less work for ffmpeg and the pipe.
+   */
+  pixelFormat?: 'rgb24' | 'yuv420p';
+  /** Decoded frames held ahead of the consumer (memory: this × width × height × 3). Default: 64 MB worth. */
+  prefetchFrames?: number;
 }
 
 export const DEFAULT_DECODE_TIMEOUT_MS = 10 * 60_000;
@@ -28,7 +40,7 @@ export const DEFAULT_DECODE_TIMEOUT_MS = 10 * 60_000;
  * the first): ffmpeg's `showinfo` filter logs every frame's pts on stderr just before the frame
  * is written to stdout, and the n-th log line is paired with the n-th frame.
  *
- * Each frame gets its own freshly allocated `data` buffer, so a consumer may keep it.
+ * A frame's `data` buffer is valid until the next frame is pulled (buffers are recycled): copy it to keep it.
  *
  * Throws KirinError 014001108 if ffmpeg fails or the decoded frames end clearly before the declared
  * duration (a truncated file). On abort or timeout ffmpeg is killed (SIGKILL); breaking out of a
@@ -36,8 +48,12 @@ export const DEFAULT_DECODE_TIMEOUT_MS = 10 * 60_000;
  */
 export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGenerator<DecodedFrame> {
   const { width, height, signal } = opts;
+  const pixelFormat = opts.pixelFormat ?? 'rgb24';
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
     throw new RangeError(`decode size must be positive integers, got ${width}×${height}`);
+  }
+  if (pixelFormat === 'yuv420p' && (width % 2 || height % 2)) {
+    throw new RangeError(`yuv420p frames need an even size, got ${width}×${height}`);
   }
   const everyNth = Math.max(1, Math.floor(opts.everyNth ?? 1));
   const timeoutMs = opts.timeoutMs ?? DEFAULT_DECODE_TIMEOUT_MS;
@@ -47,26 +63,26 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
 
   const filters = [
     ...(everyNth > 1 ? [`select=not(mod(n\\,${everyNth}))`] : []),
-    // Resize in YUV first, then convert to RGB at the small size: ~20% less CPU than one combined step.
-    `scale=${width}:${height}:flags=area`,
-    'format=yuv420p',
-    'scale=flags=bilinear',
-    'format=rgb24',
-    // Last, so it sees exactly the frames that reach stdout (and checksums small frames only).
-    'showinfo',
+    // One swscale pass (resize and convert to RGB): fast_bilinear costs least of the scalers
+    // measured here on 1080p → 640×360, and the face models work on far smaller crops anyway.
+    `scale=${width}:${height}:flags=fast_bilinear`,
+    `format=${pixelFormat}`,
+    // Last, so it sees exactly the frames that reach stdout.
+    await showinfoFilter(),
   ];
   const args = [
     '-nostdin', '-hide_banner', '-nostats',
     // showinfo logs at info level; errors still end up in the stderr tail.
     '-loglevel', 'info',
     '-protocol_whitelist', 'file',
+    ...(opts.skipLoopFilter ? ['-skip_loop_filter', 'all'] : []),
     '-i', localInput(path),
     '-map', info.streamIndex !== undefined ? `0:${info.streamIndex}` : '0:v:0',
     '-an', '-sn', '-dn',
     // No frame duplicated or dropped to force a constant rate.
     ...(await passthroughSyncArgs()),
     '-vf', filters.join(','),
-    '-f', 'rawvideo', '-pix_fmt', 'rgb24',
+    '-f', 'rawvideo', '-pix_fmt', pixelFormat,
     'pipe:1',
   ];
 
@@ -138,7 +154,8 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
     notify();
   });
 
-  const frameBytes = width * height * 3;
+  const frameBytes = pixelFormat === 'yuv420p' ? (width * height * 3) / 2 : width * height * 3;
+  const prefetch = Math.max(2, Math.floor(opts.prefetchFrames ?? (64 << 20) / frameBytes));
   const fallbackStepSec = everyNth / (info.fps > 0 ? info.fps : 30);
   let emitted = 0;
   let firstPts: number | undefined;
@@ -156,33 +173,62 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
     return prevPts === undefined ? 0 : prevPts + fallbackStepSec;
   };
 
-  try {
-    let frame = Buffer.allocUnsafe(frameBytes);
-    let filled = 0;
-    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      let off = 0;
-      while (off < chunk.length) {
-        const n = Math.min(frameBytes - filled, chunk.length - off);
-        chunk.copy(frame, filled, off, off + n);
-        filled += n;
-        off += n;
-        if (filled < frameBytes) break;
-
-        const pts = await ptsOf(emitted);
-        if (firstPts === undefined) firstPts = pts;
-        const timeMs = Math.round((pts - firstPts) * 1000);
-        if (emitted > 0) lastIntervalMs = timeMs - prevTimeMs;
-        prevPts = pts;
-        prevTimeMs = timeMs;
-        const out: DecodedFrame = { index: emitted * everyNth, timeMs, width, height, data: frame };
-        emitted++;
-        frame = Buffer.allocUnsafe(frameBytes);
+  // Read stdout eagerly into a bounded queue so ffmpeg keeps decoding while the consumer works
+  // on earlier frames (a pipe holds far less than one frame; pulling on demand would stall it).
+  const queue: Buffer[] = [];
+  let stdoutDone = false;
+  // Frame buffers are recycled: the one handed out is returned to the pool at the next pull.
+  const pool: Buffer[] = [];
+  const takeBuffer = () => pool.pop() ?? Buffer.allocUnsafe(frameBytes);
+  let frame = takeBuffer();
+  let filled = 0;
+  let wakeConsumer: (() => void) | undefined;
+  const wakeUp = () => {
+    const w = wakeConsumer;
+    wakeConsumer = undefined;
+    w?.();
+  };
+  child.stdout.on('data', (chunk: Buffer) => {
+    let off = 0;
+    while (off < chunk.length) {
+      const n = Math.min(frameBytes - filled, chunk.length - off);
+      chunk.copy(frame, filled, off, off + n);
+      filled += n;
+      off += n;
+      if (filled === frameBytes) {
+        queue.push(frame);
+        frame = takeBuffer();
         filled = 0;
-        if (aborted || timedOut) break;
-        yield out;
-        if (aborted || timedOut) break;
       }
-      if (aborted || timedOut) break;
+    }
+    if (queue.length >= prefetch) child.stdout.pause();
+    wakeUp();
+  });
+  child.stdout.on('close', () => {
+    stdoutDone = true;
+    wakeUp();
+  });
+  const nextFrame = async (): Promise<Buffer | undefined> => {
+    while (queue.length === 0 && !stdoutDone && !aborted && !timedOut) await new Promise<void>((r) => (wakeConsumer = r));
+    const f = queue.shift();
+    if (queue.length < prefetch / 2 && child.stdout.isPaused()) child.stdout.resume();
+    return f;
+  };
+
+  let handedOut: Buffer | undefined;
+  try {
+    for (let data = await nextFrame(); data && !aborted && !timedOut; data = await nextFrame()) {
+      if (handedOut) pool.push(handedOut);
+      handedOut = data;
+      const pts = await ptsOf(emitted);
+      if (firstPts === undefined) firstPts = pts;
+      const timeMs = Math.round((pts - firstPts) * 1000);
+      if (emitted > 0) lastIntervalMs = timeMs - prevTimeMs;
+      prevPts = pts;
+      prevTimeMs = timeMs;
+      const out: DecodedFrame = { index: emitted * everyNth, timeMs, width, height, data };
+      emitted++;
+      yield out;
     }
 
     const { code, sig } = await exited;

@@ -42,7 +42,7 @@ export async function validateVideoFile(
 ): Promise<VideoInfo> {
   const lim: VideoLimits = { ...DEFAULT_LIMITS, ...limits };
 
-  const { size } = await stat(path);
+  const { size } = await statReadable(path);
   if (size > lim.maxBytes) {
     throw new KirinError(
       ErrorCode.FileTooLarge,
@@ -132,4 +132,20 @@ function trimNum(v: number, digits: number): string {
 
 function orList(xs: readonly number[]): string {
   return xs.length <= 1 ? String(xs[0] ?? 'none') : `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}`;
+}
+
+/** stat() with a missing, unreadable or non-regular file reported as the client's error (108). */
+async function statReadable(path: string): Promise<{ size: number }> {
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
+    return st;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR' || code === 'ENOTDIR') {
+      const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'no such file' : code === 'EACCES' ? 'permission denied' : 'not a regular file';
+      throw new KirinError(ErrorCode.Unreadable, `video is unreadable: ${why}`);
+    }
+    throw e;
+  }
 }

@@ -4,7 +4,7 @@ import type { AnalysisResult, FaceSighting, FrameObservation } from '../analysis
 import { judgeSighting } from '../analysis/usability.js';
 import { decodeFrames } from '../media/decode.js';
 import type { VideoInfo } from '../media/types.js';
-import { iou, type Box } from '../vision/geometry.js';
+import { iou, sameFace, squareTiles, type Box } from '../vision/geometry.js';
 import type { FaceModels } from '../vision/models.js';
 import { CutDetector } from '../vision/scene-cut.js';
 import { FaceObserver, type ModelCalls } from './face-observer.js';
@@ -18,9 +18,16 @@ export interface SamplingOptions {
   sampleEveryMs: number;
   /** The detector looks for new faces this often (and at every hard cut). */
   detectEveryMs: number;
+  /** Decode without the deblocking filter (cheaper; see decodeFrames). */
+  skipLoopFilter: boolean;
 }
 
-export const DEFAULT_SAMPLING: SamplingOptions = { analysisLongSide: 640, sampleEveryMs: 200, detectEveryMs: 1000 };
+export const DEFAULT_SAMPLING: SamplingOptions = {
+  analysisLongSide: 640,
+  sampleEveryMs: 400,
+  detectEveryMs: 1000,
+  skipLoopFilter: process.env.KIRIN_SKIP_LOOP_FILTER === '1',
+};
 
 export interface VideoAnalysis {
   result: AnalysisResult;
@@ -39,7 +46,6 @@ export interface AnalyzeVideoOptions {
 }
 
 const even = (n: number) => Math.max(2, 2 * Math.round(n / 2));
-const TRACK_IOU = 0.3;
 
 /**
  * Decodes the video once and decides, frame by frame, where faces are. Known faces are followed
@@ -55,93 +61,105 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
   const sourceScale = info.width / width;
   const fps = info.fps > 0 && Number.isFinite(info.fps) ? info.fps : 30;
   const step = Math.max(1, Math.round((fps * sampling.sampleEveryMs) / 1000));
-  const ring = new FrameRing(Math.ceil((fps * (sampling.detectEveryMs + 2 * sampling.sampleEveryMs)) / 1000) + 4);
+  // the whole frame at every detection, plus one tile in turn (small faces look larger there)
+  const regions: (Box | undefined)[] = [undefined, ...squareTiles(width, height)];
+  const lastLooked = regions.map(() => -1);
+  const detectionRounds = Math.max(1, regions.length - 1);
+  const ring = new FrameRing(Math.ceil((fps * (sampling.detectEveryMs * detectionRounds + 2 * sampling.sampleEveryMs)) / 1000) + 4);
   const observer = new FaceObserver(models);
   const cuts = new CutDetector();
   const observations = new Map<number, FrameObservation>();
   const usable = (s: FaceSighting) => judgeSighting(s, cfg, sourceScale).usable;
+  const boxes = (...lists: (readonly FaceSighting[] | undefined)[]) => lists.flatMap((l) => l?.map((f) => f.box) ?? []);
 
-  const observeAt = async (frame: number, hints: readonly Box[], detect = false, embed = false): Promise<FrameObservation> => {
+  const observeAt = async (frame: number, hints: readonly Box[], detectIn: readonly (Box | undefined)[] = [], embed = false): Promise<FrameObservation> => {
     const f = ring.get(frame);
-    const faces = await observer.observe(f.image, { hints, detect, embed });
+    const faces = await observer.observe(ring.rgb(frame), { hints, detectIn, embed });
     const obs = { frame, timeMs: f.timeMs, cutBefore: f.cutBefore, faces };
     observations.set(frame, obs);
     return obs;
   };
+  const sorted = (from: number, to: number) =>
+    [...observations.values()].filter((o) => o.frame >= from && o.frame <= to).sort((a, b) => a.frame - b.frame);
 
   /** Bisects between two analysed frames until every change between them sits on adjacent frames. */
   const refineBetween = async (a: FrameObservation, b: FrameObservation): Promise<void> => {
     if (b.frame - a.frame <= 1 || !statesDiffer(a.faces, b.faces, usable)) return;
-    const mid = await observeAt((a.frame + b.frame) >> 1, [...a.faces, ...b.faces].map((f) => f.box));
+    const mid = await observeAt((a.frame + b.frame) >> 1, boxes(a.faces, b.faces));
     await refineBetween(a, mid);
     await refineBetween(mid, b);
   };
 
-  /** The first frame in (lo, hi] at which a face seen at `hi` is already there. */
-  const findStart = async (face: FaceSighting, lo: number, hi: number): Promise<number> => {
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1;
-      const found = await observer.observe(ring.get(mid).image, { hints: [face.box], detect: false, embed: false });
-      if (found.some((f) => iou(f.box, face.box) >= TRACK_IOU)) hi = mid;
-      else lo = mid;
-    }
-    return hi;
-  };
-
-  /** A face the detector just found at `obs`: pin down when it appeared and add it to the frames since. */
-  const backfill = async (face: FaceSighting, obs: FrameObservation, lastDetect: number): Promise<void> => {
-    const lo = Math.max(lastDetect, obs.frame - ring.capacity + 1);
-    const start = await findStart(face, lo, obs.frame);
-    if (start === obs.frame) return;
-    const earlier = [...observations.values()].filter((o) => o.frame >= start && o.frame < obs.frame);
-    if (!earlier.some((o) => o.frame === start)) {
-      const before = [...observations.values()].filter((o) => o.frame < start).sort((a, b) => b.frame - a.frame)[0];
-      await observeAt(start, [...(before?.faces ?? []), face].map((f) => f.box));
-    }
-    for (const o of [...observations.values()].filter((o) => o.frame > start && o.frame < obs.frame)) {
-      if (o.faces.some((f) => iou(f.box, face.box) >= TRACK_IOU)) continue;
-      const found = await observer.observe(ring.get(o.frame).image, { hints: [face.box], detect: false, embed: false });
-      o.faces.push(...found.filter((f) => !o.faces.some((g) => iou(g.box, f.box) > 0.4)));
-    }
-  };
-
   /** Re-checks every pair of neighbouring analysed frames in [from, to]. */
   const refineRange = async (from: number, to: number): Promise<void> => {
-    const frames = [...observations.values()].filter((o) => o.frame >= from && o.frame <= to).sort((a, b) => a.frame - b.frame);
+    const frames = sorted(from, to);
     for (let i = 1; i < frames.length; i++) await refineBetween(frames[i - 1], frames[i]);
   };
 
+  const seenAt = async (frame: number, face: FaceSighting): Promise<FaceSighting[]> => {
+    const found = await observer.observe(ring.rgb(frame), { hints: [face.box], detectIn: [], embed: false });
+    return found.filter((f) => sameFace(f.box, face.box));
+  };
+
+  /** A face the detector just found at `obs`: pin down when it appeared and add it to the frames since. */
+  const backfill = async (face: FaceSighting, obs: FrameObservation, lookedBefore: number): Promise<void> => {
+    let lo = Math.max(lookedBefore, obs.frame - ring.capacity + 1, lastCut - 1);
+    let hi = obs.frame;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if ((await seenAt(mid, face)).length) hi = mid;
+      else lo = mid;
+    }
+    if (hi === obs.frame) return;
+    if (!observations.has(hi)) {
+      const before = sorted(0, hi - 1).pop();
+      await observeAt(hi, [...boxes(before?.faces), face.box]);
+    }
+    for (const o of sorted(hi, obs.frame - 1)) {
+      if (o.faces.some((f) => sameFace(f.box, face.box))) continue;
+      o.faces.push(...(await seenAt(o.frame, face)).filter((f) => !o.faces.some((g) => sameFace(g.box, f.box))));
+    }
+  };
+
   let last: FrameObservation | undefined;
-  let lastDetectFrame = -1;
+  let lastCut = 0;
   let lastDetectMs = -Infinity;
+  let detections = 0;
   let decoded = 0;
   let lastIndex = -1;
-  let lastTimes: [number, number] = [0, 0];
+  let lastTimeMs = 0;
   const expected = Math.max(1, info.frameCount);
 
-  for await (const frame of decodeFrames(path, { width, height, signal: opts.signal, info })) {
+  for await (const frame of decodeFrames(path, { width, height, signal: opts.signal, info, skipLoopFilter: sampling.skipLoopFilter, pixelFormat: 'yuv420p' })) {
     decoded++;
-    const cutBefore = cuts.push(frame);
-    ring.push(frame.index, frame.timeMs, cutBefore && frame.index > 0, width, height, frame.data);
+    // the luma plane comes first in a yuv420p frame
+    const cutBefore = cuts.push({ width, height, data: frame.data.subarray(0, width * height) }) && frame.index > 0;
+    ring.push(frame.index, frame.timeMs, cutBefore, width, height, frame.data);
     lastIndex = frame.index;
-    lastTimes = [lastTimes[1], frame.timeMs];
+    lastTimeMs = frame.timeMs;
     if (last && !cutBefore && frame.index - last.frame < step) continue;
 
     if (last && cutBefore) {
-      // look at both sides of the cut, with appearances, so identity can be decided there
-      const before = last.frame === frame.index - 1 ? last : await observeAt(frame.index - 1, last.faces.map((f) => f.box));
-      await observer.embedInto(ring.get(before.frame).image, before.faces);
+      // the last frame of the old shot, with appearances, so identity can be decided across the cut
+      const before = last.frame === frame.index - 1 ? last : await observeAt(frame.index - 1, boxes(last.faces));
+      await observer.embedInto(ring.rgb(before.frame), before.faces);
       await refineRange(last.frame, before.frame);
-      last = before;
+      lastCut = frame.index;
     }
     const detect = !last || cutBefore || frame.timeMs - lastDetectMs >= sampling.detectEveryMs;
-    const obs = await observeAt(frame.index, last?.faces.map((f) => f.box) ?? [], detect, cutBefore);
+    const tile = 1 + (detections % detectionRounds);
+    const detectIn = !detect ? [] : cutBefore || !last ? regions : [regions[0], ...(regions[tile] ? [regions[tile]] : [])];
+    // a new shot shares nothing with the old one: look for faces afresh instead of following old ones
+    const hints = cutBefore ? [] : boxes(last?.faces);
+    const obs = await observeAt(frame.index, hints, detectIn, cutBefore);
     if (detect) {
-      const fresh = obs.faces.filter((f) => !last?.faces.some((g) => iou(g.box, f.box) >= TRACK_IOU));
-      await observer.embedInto(ring.get(obs.frame).image, fresh);
-      if (last && !cutBefore) for (const face of fresh) await backfill(face, obs, lastDetectFrame);
-      lastDetectFrame = frame.index;
+      const looked = Math.min(...detectIn.map((r) => lastLooked[regions.indexOf(r)]));
+      const fresh = obs.faces.filter((f) => !last?.faces.some((g) => sameFace(g.box, f.box)));
+      await observer.embedInto(ring.rgb(obs.frame), fresh);
+      if (last && !cutBefore) for (const face of fresh) await backfill(face, obs, looked);
+      for (const r of detectIn) lastLooked[regions.indexOf(r)] = frame.index;
       lastDetectMs = frame.timeMs;
+      detections++;
     }
     if (last && !cutBefore) await refineRange(last.frame, obs.frame);
     last = obs;
@@ -149,10 +167,11 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
   }
 
   if (last && lastIndex > last.frame) {
-    const end = await observeAt(lastIndex, last.faces.map((f) => f.box));
+    const end = await observeAt(lastIndex, boxes(last.faces));
     await refineRange(last.frame, end.frame);
   }
-  const videoEndMs = decoded ? videoEnd(lastTimes[1], decoded, info.durationMs, fps) : 0;
+  const videoEndMs = decoded ? videoEnd(lastTimeMs, decoded, info.durationMs, fps) : 0;
+  if (process.env.KIRIN_DUMP) dumpObservations(observations);
   const result = analyzeObservations({ observations: [...observations.values()], videoEndMs, sourceScale }, cfg);
   opts.onProgress?.(1);
   return {
@@ -164,15 +183,23 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
   };
 }
 
+/** KIRIN_DUMP=1: every analysed frame and its faces on stderr, for tuning. */
+function dumpObservations(observations: Map<number, FrameObservation>): void {
+  for (const o of [...observations.values()].sort((a, b) => a.frame - b.frame)) {
+    const faces = o.faces.map((s) => `[${[s.box.x, s.box.y, s.box.width, s.box.height].map(Math.round).join(',')}] c${s.confidence.toFixed(2)} yaw${s.yaw.toFixed(0)} pitch${s.pitch.toFixed(0)}${s.embedding ? ' emb' : ''}`);
+    process.stderr.write(`${o.frame} ${o.timeMs}${o.cutBefore ? ' CUT' : ''} ${faces.join('  ')}\n`);
+  }
+}
+
 /** Whether two analysed frames disagree: a face only in one of them, or a face usable in one only. */
 function statesDiffer(a: readonly FaceSighting[], b: readonly FaceSighting[], usable: (s: FaceSighting) => boolean): boolean {
   if (a.length !== b.length) return true;
   const used = new Set<number>();
   for (const fa of a) {
-    let best = -1, bestIou = TRACK_IOU;
+    let best = -1, bestIou = -1;
     b.forEach((fb, j) => {
       const v = iou(fa.box, fb.box);
-      if (!used.has(j) && v >= bestIou) { best = j; bestIou = v; }
+      if (!used.has(j) && sameFace(fa.box, fb.box) && v > bestIou) { best = j; bestIou = v; }
     });
     if (best < 0) return true;
     used.add(best);

@@ -1,27 +1,34 @@
-import type { RgbImage } from '../vision/image.js';
+import { yuv420pToRgb, type RgbImage } from '../vision/image.js';
 
 export interface BufferedFrame {
   index: number;
   timeMs: number;
   cutBefore: boolean;
-  image: RgbImage;
+  width: number;
+  height: number;
+  /** The frame as decoded: planar yuv420p. */
+  yuv: Uint8Array;
 }
 
-/** The last `capacity` decoded frames, so a boundary can be pinned down without decoding again. */
+/**
+ * The last `capacity` decoded frames (kept as yuv420p, half the size of RGB), so a boundary can
+ * be pinned down without decoding again. RGB is made on demand for the frames that are analysed.
+ */
 export class FrameRing {
   private readonly frames: (BufferedFrame | undefined)[];
+  private readonly rgbCache: { index: number; image: RgbImage }[] = [];
 
   constructor(readonly capacity: number) {
     this.frames = new Array(capacity);
   }
 
-  /** Stores a copy of the frame (the decoder may reuse its buffer), recycling the oldest slot's memory. */
-  push(index: number, timeMs: number, cutBefore: boolean, width: number, height: number, data: Uint8Array): BufferedFrame {
+  /** Stores a copy of the frame (the decoder reuses its buffer), recycling the oldest slot's memory. */
+  push(index: number, timeMs: number, cutBefore: boolean, width: number, height: number, yuv: Uint8Array): BufferedFrame {
     const slot = index % this.capacity;
     const old = this.frames[slot];
-    const buf = old && old.image.data.length === data.length ? old.image.data : new Uint8Array(data.length);
-    buf.set(data);
-    const frame = { index, timeMs, cutBefore, image: { width, height, data: buf } };
+    const buf = old && old.yuv.length === yuv.length ? old.yuv : new Uint8Array(yuv.length);
+    buf.set(yuv);
+    const frame = { index, timeMs, cutBefore, width, height, yuv: buf };
     this.frames[slot] = frame;
     return frame;
   }
@@ -30,6 +37,17 @@ export class FrameRing {
     const f = this.frames[index % this.capacity];
     if (!f || f.index !== index) throw new Error(`frame ${index} is no longer buffered`);
     return f;
+  }
+
+  /** The frame in RGB; the last few conversions are kept, as a frame is often looked at twice. */
+  rgb(index: number): RgbImage {
+    const hit = this.rgbCache.find((c) => c.index === index);
+    if (hit) return hit.image;
+    const f = this.get(index);
+    const reuse = this.rgbCache.length >= 4 ? this.rgbCache.shift()!.image.data : undefined;
+    const image = yuv420pToRgb(f.yuv, f.width, f.height, reuse);
+    this.rgbCache.push({ index, image });
+    return image;
   }
 
   has(index: number): boolean {

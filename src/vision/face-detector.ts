@@ -42,13 +42,20 @@ export class FaceDetector {
     return new FaceDetector(await loadHumanModel('blazeface'), { ...DEFAULT_DETECTOR_OPTIONS, ...options });
   }
 
-  /** Finds faces in an image tensor [1,h,w,3] (0..255); the image is letterboxed, not stretched. */
-  async detect(image: tf.Tensor4D): Promise<DetectedFace[]> {
-    const [, h, w] = image.shape;
+  /**
+   * Finds faces in an image tensor [1,h,w,3] (0..255), or in one region of it (a tile, so that
+   * small faces are seen larger). The image or region is letterboxed, not stretched.
+   */
+  async detect(image: tf.Tensor4D, region?: Box): Promise<DetectedFace[]> {
+    const [, ih, iw] = image.shape;
+    const r = region ?? { x: 0, y: 0, width: iw, height: ih };
+    const w = Math.round(r.width), h = Math.round(r.height);
     const scale = INPUT / Math.max(w, h);
     const rw = Math.round(w * scale), rh = Math.round(h * scale);
     const raw = tf.tidy(() => {
-      const resized = tf.image.resizeBilinear(image, [rh, rw]);
+      const resized = region
+        ? tf.image.cropAndResize(image, [[r.y / ih, r.x / iw, (r.y + r.height) / ih, (r.x + r.width) / iw]], [0], [rh, rw])
+        : tf.image.resizeBilinear(image, [rh, rw]);
       const normalized = tf.sub(tf.div(resized, 127.5), 1);
       const padded = tf.pad(normalized, [[0, 0], [0, INPUT - rh], [0, INPUT - rw], [0, 0]]);
       const outs = this.model.execute(padded) as tf.Tensor[];
@@ -69,7 +76,7 @@ export class FaceDetector {
       const cy = this.anchorXY[2 * i + 1] + data[row + 2];
       const bw = data[row + 3], bh = data[row + 4];
       candidates.push({
-        box: { x: (cx - bw / 2) / scale, y: (cy - bh / 2) / scale, width: bw / scale, height: bh / scale },
+        box: { x: r.x + (cx - bw / 2) / scale, y: r.y + (cy - bh / 2) / scale, width: bw / scale, height: bh / scale },
         score,
       });
     }

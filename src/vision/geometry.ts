@@ -41,3 +41,22 @@ export function iou(a: Box, b: Box): number {
 export function scaleBox(b: Box, sx: number, sy: number = sx): Box {
   return { x: b.x * sx, y: b.y * sy, width: b.width * sx, height: b.height * sy };
 }
+
+/**
+ * Whether two boxes frame the same face: they overlap well, or their centres are closer than
+ * half the larger box (small faces, where a few pixels of jitter ruin the overlap).
+ */
+export function sameFace(a: Box, b: Box, minIou = 0.3): boolean {
+  if (iou(a, b) >= minIou) return true;
+  const [ax, ay] = boxCenter(a), [bx, by] = boxCenter(b);
+  return Math.hypot(ax - bx, ay - by) < 0.5 * Math.max(a.width, a.height, b.width, b.height);
+}
+
+/** Square regions covering an image along its longer side (two for 16:9, none for a square-ish image). */
+export function squareTiles(width: number, height: number): Box[] {
+  const side = Math.min(width, height);
+  if (Math.max(width, height) < side * 1.3) return [];
+  return width >= height
+    ? [{ x: 0, y: 0, width: side, height: side }, { x: width - side, y: 0, width: side, height: side }]
+    : [{ x: 0, y: 0, width: side, height: side }, { x: 0, y: height - side, width: side, height: side }];
+}

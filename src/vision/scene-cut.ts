@@ -1,10 +1,15 @@
-import type { RgbImage } from './image.js';
+/** An 8-bit luma plane (the Y of a YUV frame). */
+export interface LumaPlane {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
 
 const COLS = 32;
 const ROWS = 18;
 
 /** A 32×18 grid of mean luma values: enough to see a shot change, blind to grain and noise. */
-export function thumbnail(img: RgbImage): Float32Array {
+export function thumbnail(img: LumaPlane): Float32Array {
   const out = new Float32Array(COLS * ROWS);
   const samples = 4;
   for (let r = 0; r < ROWS; r++) {
@@ -14,8 +19,7 @@ export function thumbnail(img: RgbImage): Float32Array {
         const y = Math.floor(((r + (sy + 0.5) / samples) * img.height) / ROWS);
         for (let sx = 0; sx < samples; sx++) {
           const x = Math.floor(((c + (sx + 0.5) / samples) * img.width) / COLS);
-          const o = (y * img.width + x) * 3;
-          sum += 0.299 * img.data[o] + 0.587 * img.data[o + 1] + 0.114 * img.data[o + 2];
+          sum += img.data[y * img.width + x];
         }
       }
       out[r * COLS + c] = sum / (samples * samples);
@@ -41,7 +45,7 @@ export class CutDetector {
   constructor(private readonly minDistance = 12, private readonly factor = 3) {}
 
   /** Feeds the next frame; true when a cut lies between it and the previous frame. */
-  push(img: RgbImage): boolean {
+  push(img: LumaPlane): boolean {
     const thumb = thumbnail(img);
     const prev = this.prev;
     this.prev = thumb;

@@ -9,7 +9,7 @@ import { ffmpeg, makeTempDir, makeVfrVideo, makeVideo, setRotation, type TempDir
 
 async function decodeAll(path: string, opts: DecodeOptions): Promise<DecodedFrame[]> {
   const out: DecodedFrame[] = [];
-  for await (const f of decodeFrames(path, opts)) out.push(f);
+  for await (const f of decodeFrames(path, opts)) out.push({ ...f, data: Uint8Array.from(f.data) });
   return out;
 }
 
@@ -55,9 +55,20 @@ describe('decodeFrames', () => {
       assert.equal(f.height, 60);
       assert.equal(f.data.length, 80 * 60 * 3);
     }
-    // Fresh buffer per frame, and testsrc2 moves: consecutive frames differ.
-    assert.notEqual(frames[0].data.buffer, frames[1].data.buffer);
+    // testsrc2 moves: consecutive frames differ.
     assert.notDeepEqual(frames[0].data, frames[1].data);
+  });
+
+  it('yuv420p: planar frames of 1.5 bytes a pixel whose luma matches the RGB frames', async () => {
+    const rgb = await decodeAll(cfr, { width: 80, height: 60 });
+    const yuv = await decodeAll(cfr, { width: 80, height: 60, pixelFormat: 'yuv420p' });
+    assert.equal(yuv.length, rgb.length);
+    assert.deepEqual(yuv.map((f) => f.timeMs), rgb.map((f) => f.timeMs));
+    assert.equal(yuv[0].data.length, 80 * 60 * 1.5);
+    const meanLumaRgb = (d: Uint8Array) => { let s = 0; for (let i = 0; i < d.length; i += 3) s += 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2]; return s / (d.length / 3); };
+    const meanY = (d: Uint8Array) => { let s = 0; for (let i = 0; i < 80 * 60; i++) s += d[i]; return (s / (80 * 60) - 16) * (255 / 219); };
+    assert.ok(Math.abs(meanLumaRgb(rgb[10].data) - meanY(yuv[10].data)) < 6);
+    await assert.rejects(decodeAll(cfr, { width: 81, height: 60, pixelFormat: 'yuv420p' }), /even size/);
   });
 
   it('everyNth keeps source indices and times', async () => {

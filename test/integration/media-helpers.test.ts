@@ -37,7 +37,7 @@ describe('makeSegmentsVideo (test helper)', () => {
     assert.deepEqual([info.width, info.height, info.durationMs, info.frameCount], [640, 360, 1500, 15]);
 
     const decoded = [];
-    for await (const f of decodeFrames(out, { width: 64, height: 36, info })) decoded.push(f);
+    for await (const f of decodeFrames(out, { width: 64, height: 36, info })) decoded.push({ ...f, data: Uint8Array.from(f.data) });
     assert.deepEqual(decoded.map((f) => f.timeMs), Array.from({ length: 15 }, (_, i) => i * 100));
     const s = decoded.map((f) => spread(f.data));
     for (let i = 0; i < 5; i++) assert.ok(s[i] < 3, `frame ${i} should be blank (spread ${s[i]})`);
