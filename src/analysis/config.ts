@@ -22,7 +22,7 @@ export const DEFAULT_ANALYSIS_CONFIG: AnalysisConfig = {
   minFaceSidePx: 64,
   maxYawDeg: 45,
   maxPitchDeg: 30,
-  minSharpness: 8,
+  minSharpness: 20,
   bridgeDipMs: 500,
   maxGapMs: 1000,
   minIntervalMs: 2000,

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { identifyFile } from '../../src/pipeline/identify-file.ts';
 import { portrait } from '../helpers/face-photos.ts';
-import { makeSegmentsVideo, makeTempDir, type Segment, type TempDir } from '../helpers/make-video.ts';
+import { ffmpeg, makeSegmentsVideo, makeTempDir, setRotation, type Segment, type TempDir } from '../helpers/make-video.ts';
 
 /** Videos made at test time from real face photos; every boundary sits on a frame (30 fps). */
 describe('identify a video end to end', () => {
@@ -56,6 +56,25 @@ describe('identify a video end to end', () => {
     const { video } = await run('none', [{ seconds: 2.5, blank: true, color: 'navy' }]);
     assert.deepEqual(video.analysis.result.faces, []);
     assert.deepEqual(video.pictures, []);
+  });
+
+  it('a badly blurred face is rejected as blurry', async () => {
+    const blurred = tmp.file('a-blurred.png');
+    await ffmpeg(['-i', a, '-vf', 'gblur=sigma=16', blurred]);
+    const { video } = await run('blurred', [{ seconds: 2.5, image: blurred, fit: 0.8 }]);
+    assert.deepEqual(video.analysis.result.faces, []);
+    assert.deepEqual(video.analysis.result.rejected.map((r) => r.reason), ['blurry']);
+  });
+
+  it('a phone video stored sideways with rotation metadata is analysed upright', async () => {
+    // coded 1280×720 holding a sideways portrait; the display matrix turns it to 720×1280
+    const sideways = tmp.file('c-sideways.png');
+    await ffmpeg(['-i', c, '-vf', 'transpose=2', sideways]);
+    const { out } = await makeSegmentsVideo({ out: tmp.file('rotated.mp4'), segments: [{ seconds: 2.5, image: sideways, fit: 0.9 }], width: 1280, height: 720 });
+    await setRotation(out, 270);
+    const video = await identifyFile(out, { outDir: tmp.file('rotated-faces') });
+    assert.deepEqual([video.info.width, video.info.height], [720, 1280]);
+    assert.deepEqual(video.analysis.result.faces.map((f) => [f.faceId, Math.round(f.startMs), Math.round(f.endMs)]), [['0', 0, 2500]]);
   });
 
   it('a face on screen for under 2 s is rejected as too short', async () => {
