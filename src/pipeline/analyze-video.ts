@@ -16,8 +16,10 @@ export interface SamplingOptions {
   analysisLongSide: number;
   /** Known faces are re-measured this often. */
   sampleEveryMs: number;
-  /** The detector looks for new faces this often (and at every hard cut). */
+  /** The detector looks for new faces in the whole frame this often (and at every hard cut). */
   detectEveryMs: number;
+  /** …and in one tile of the frame in turn this often, where small faces look larger. */
+  tileEveryMs: number;
   /** Decode without the deblocking filter (cheaper; see decodeFrames). */
   skipLoopFilter: boolean;
 }
@@ -26,6 +28,7 @@ export const DEFAULT_SAMPLING: SamplingOptions = {
   analysisLongSide: 640,
   sampleEveryMs: 400,
   detectEveryMs: 1000,
+  tileEveryMs: 2000,
   skipLoopFilter: process.env.KIRIN_SKIP_LOOP_FILTER === '1',
 };
 
@@ -61,11 +64,13 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
   const sourceScale = info.width / width;
   const fps = info.fps > 0 && Number.isFinite(info.fps) ? info.fps : 30;
   const step = Math.max(1, Math.round((fps * sampling.sampleEveryMs) / 1000));
-  // the whole frame at every detection, plus one tile in turn (small faces look larger there)
+  // the whole frame (undefined) and the tiles, each remembered with the last frame it was searched
   const regions: (Box | undefined)[] = [undefined, ...squareTiles(width, height)];
   const lastLooked = regions.map(() => -1);
-  const detectionRounds = Math.max(1, regions.length - 1);
-  const ring = new FrameRing(Math.ceil((fps * (sampling.detectEveryMs * detectionRounds + 2 * sampling.sampleEveryMs)) / 1000) + 4);
+  const tiles = regions.length - 1;
+  // a face is found at most this long after it appeared; the ring must reach back that far
+  const discoveryMs = Math.max(sampling.detectEveryMs, tiles * sampling.tileEveryMs) + 2 * sampling.sampleEveryMs;
+  const ring = new FrameRing(Math.ceil((fps * discoveryMs) / 1000) + 4);
   const observer = new FaceObserver(models);
   const cuts = new CutDetector();
   const observations = new Map<number, FrameObservation>();
@@ -124,7 +129,8 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
   let last: FrameObservation | undefined;
   let lastCut = 0;
   let lastDetectMs = -Infinity;
-  let detections = 0;
+  let lastTileMs = -Infinity;
+  let tileRounds = 0;
   let decoded = 0;
   let lastIndex = -1;
   let lastTimeMs = 0;
@@ -147,8 +153,8 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
       lastCut = frame.index;
     }
     const detect = !last || cutBefore || frame.timeMs - lastDetectMs >= sampling.detectEveryMs;
-    const tile = 1 + (detections % detectionRounds);
-    const detectIn = !detect ? [] : cutBefore || !last ? regions : [regions[0], ...(regions[tile] ? [regions[tile]] : [])];
+    const tileDue = tiles > 0 && frame.timeMs - lastTileMs >= sampling.tileEveryMs;
+    const detectIn = !detect ? [] : cutBefore || !last ? regions : [regions[0], ...(tileDue ? [regions[1 + (tileRounds % tiles)]] : [])];
     // a new shot shares nothing with the old one: look for faces afresh instead of following old ones
     const hints = cutBefore ? [] : boxes(last?.faces);
     const obs = await observeAt(frame.index, hints, detectIn, cutBefore);
@@ -159,7 +165,10 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
       if (last && !cutBefore) for (const face of fresh) await backfill(face, obs, looked);
       for (const r of detectIn) lastLooked[regions.indexOf(r)] = frame.index;
       lastDetectMs = frame.timeMs;
-      detections++;
+      if (detectIn.length > 1) {
+        lastTileMs = frame.timeMs;
+        tileRounds++;
+      }
     }
     if (last && !cutBefore) await refineRange(last.frame, obs.frame);
     last = obs;
