@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { identifyFile } from '../pipeline/identify-file.js';
-import { buildResultJson } from '../pipeline/result-json.js';
+import { buildResultJson, summarize } from '../pipeline/result-json.js';
 import { progressBar } from './progress.js';
 
 export interface IdentifyCommandArgs {
@@ -22,7 +22,7 @@ export async function identifyCommand(args: IdentifyCommandArgs): Promise<string
       const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
       process.stderr.write(`kirin-stats ${JSON.stringify({ ...stats, maxRssMb })}\n`);
     }
-    return JSON.stringify(buildResultJson(video, { imageUrl: (file) => pathToFileURL(file).href }), null, 2);
+    return JSON.stringify(buildResultJson(summarize(video), { imageUrl: (face) => pathToFileURL(face.picture_file).href }), null, 2);
   } finally {
     bar.done();
   }

@@ -1,13 +1,19 @@
 import { parseArgs } from 'node:util';
 import { ErrorCode, isKirinError } from '../errors.js';
 import { identifyCommand } from './identify-command.js';
+import { callbackSecretCommand, keysCommand } from './keys-command.js';
+import { startCommand } from './start-command.js';
 
 const HELP = `kirin — which faces in a video can be lip-synced, and when
 
 Usage:
-  kirin identify FILE [--out DIR]   analyse a local MP4/MOV and print the result JSON
-  kirin start                       (the HTTP service is not built yet; prints this help)
-  kirin --help                      this text
+  kirin identify FILE [--out DIR]          analyse a local MP4/MOV and print the result JSON
+  kirin start                              serve the HTTP API (PORT, KIRIN_DATA_DIR, … see README)
+  kirin keys create --name N [--owner O]   make an API key (printed alone on the last line)
+  kirin keys list                          list keys
+  kirin keys revoke KEY_ID                 revoke a key
+  kirin callback-secret                    print the secret callbacks are signed with
+  kirin --help                             this text
 
 identify:
   Prints the result JSON of the identify-face API on stdout: data.face_data lists every
@@ -34,7 +40,12 @@ async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        out: { type: 'string', short: 'o' },
+        name: { type: 'string' },
+        owner: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n\n${HELP}`);
@@ -46,9 +57,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'start') {
-    process.stdout.write(`The HTTP service is not part of this build yet. Analyse a file with:\n  npx kirin identify FILE [--out DIR]\n\n${HELP}`);
-    return 0;
+    await startCommand();
+    return -1; // keeps running
   }
+  if (command === 'keys') return keysCommand(rest, { name: parsed.values.name, owner: parsed.values.owner });
+  if (command === 'callback-secret') return callbackSecretCommand();
   if (command !== 'identify') {
     process.stderr.write(`unknown command: ${command}\n\n${HELP}`);
     return 2;
@@ -71,4 +84,5 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+if (code >= 0) process.exitCode = code;

@@ -1,0 +1,262 @@
+import type { Readable } from 'node:stream';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Clock } from '../clock.js';
+import type { ServiceConfig } from '../config.js';
+import { ErrorCode, KirinError, isKirinError } from '../errors.js';
+import { DEFAULT_LIMITS, validateVideoFile } from '../media/validate.js';
+import { authenticate } from '../storage/api-keys.js';
+import type { LocalBlobStore } from '../storage/blobs.js';
+import type { Db } from '../storage/database.js';
+import { newId } from '../storage/ids.js';
+import type { TaskService } from '../tasks/task-service.js';
+import { httpStatusOf, sendError } from './errors.js';
+import type { Metrics } from './metrics.js';
+import { createTaskBody, errorBody, errorResponses, listQuery, resultJson, sessionObject, syncBody, taskObject, videoObject } from './schemas.js';
+import type { UrlSigner } from './signed-urls.js';
+import { receiveUpload } from './upload.js';
+
+export interface ApiDeps {
+  config: ServiceConfig;
+  db: Db;
+  blobs: LocalBlobStore;
+  tasks: TaskService;
+  signer: UrlSigner;
+  clock: Clock;
+  metrics: Metrics;
+  ready: () => Promise<boolean>;
+  logger?: boolean | object;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    owner: string;
+  }
+}
+
+const sec = (ms: number) => Math.floor(ms / 1000);
+
+export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: d.logger ?? false,
+    bodyLimit: 1 << 20,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  });
+  app.decorateRequest('owner', '');
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Kirin Face — kirin_identify_face',
+        version: '1.0.0',
+        description: 'Whether a video is usable for lip-sync, and which faces can be lip-synced when. See CONTRACT.md for the rules.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(multipart, { limits: { fileSize: DEFAULT_LIMITS.maxBytes, files: 1, fields: 5 } });
+  for (const s of [errorBody, taskObject, resultJson, videoObject, sessionObject]) app.addSchema(s);
+
+  // raw uploads: hand the body over as a stream, unread
+  app.addContentTypeParser(['video/mp4', 'video/quicktime', 'application/octet-stream'], (_req, payload, done) => done(null, payload));
+
+  app.setErrorHandler((err, req, reply) => {
+    if (isKirinError(err)) return sendError(reply, httpStatusOf(err.code), err.code, err.message);
+    const e = err as { validation?: unknown; statusCode?: number; message: string; code?: string };
+    if (e.validation) return sendError(reply, 400, ErrorCode.BadRequest, `invalid request: ${e.message}`);
+    if (e.code === 'FST_REQ_FILE_TOO_LARGE' || e.statusCode === 413) {
+      return sendError(reply, 413, ErrorCode.FileTooLarge, `request body too large: ${e.message}`);
+    }
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return sendError(reply, e.statusCode, ErrorCode.BadRequest, e.message);
+    req.log.error({ err }, 'unhandled error');
+    return sendError(reply, 500, ErrorCode.Internal, 'internal error');
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, 404, ErrorCode.BadRequest, `no route ${req.method} ${req.url.split('?')[0]}`));
+
+  app.addHook('onResponse', async (req, reply) => {
+    d.metrics.httpRequests.inc({ method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+  });
+
+  const auth = async (req: FastifyRequest, reply: FastifyReply) => {
+    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    const who = m ? await authenticate(d.db, m[1]) : undefined;
+    if (!who) return sendError(reply, 401, ErrorCode.BadRequest, 'missing or unknown API key (Authorization: Bearer <key>)');
+    req.owner = who.owner;
+  };
+  // onRequest: before the body is read or validated, so a stranger learns nothing but 401
+  const secured = { onRequest: auth };
+  const notFound = (reply: FastifyReply, what: string) => sendError(reply, 404, ErrorCode.BadRequest, `${what} not found`);
+
+  // ---- tasks (CONTRACT.md §1)
+  app.post('/model/v1/generation', {
+    ...secured,
+    schema: { summary: 'Create an identify-face task', tags: ['tasks'], body: createTaskBody, response: { 200: { $ref: 'Task#' }, ...errorResponses } },
+  }, async (req) => d.tasks.create(req.owner, req.body as Record<string, unknown>));
+
+  app.get('/model/v1/generation/:task_id', {
+    ...secured,
+    schema: { summary: 'Poll a task', tags: ['tasks'], params: { type: 'object', properties: { task_id: { type: 'string' } } }, response: { 200: { $ref: 'Task#' }, ...errorResponses } },
+  }, async (req, reply) => (await d.tasks.get(req.owner, (req.params as { task_id: string }).task_id)) ?? notFound(reply, 'task'));
+
+  app.get('/model/v1/generation', {
+    ...secured,
+    schema: {
+      summary: 'List tasks (newest first), e.g. by external_task_id',
+      tags: ['tasks'],
+      querystring: listQuery,
+      response: { 200: { type: 'object', properties: { data: { type: 'array', items: { $ref: 'Task#' } }, has_more: { type: 'boolean' } } }, ...errorResponses },
+    },
+  }, async (req) => {
+    const q = req.query as { external_task_id?: string; limit: number; after?: string };
+    return d.tasks.list(req.owner, { externalTaskId: q.external_task_id, limit: q.limit, after: q.after });
+  });
+
+  app.delete('/model/v1/generation/:task_id', {
+    ...secured,
+    schema: { summary: 'Cancel a pending or processing task (it fails with 014001301)', tags: ['tasks'], params: { type: 'object', properties: { task_id: { type: 'string' } } }, response: { 200: { $ref: 'Task#' }, ...errorResponses } },
+  }, async (req, reply) => (await d.tasks.cancel(req.owner, (req.params as { task_id: string }).task_id)) ?? notFound(reply, 'task'));
+
+  // ---- uploads (§4)
+  const videoJson = (v: { id: string; duration_ms: number; width: number; height: number; fps: number; format: string; size_bytes: number; expires_at: number }) => ({
+    video_id: v.id, duration_ms: v.duration_ms, width: v.width, height: v.height, fps: v.fps, format: v.format, size_bytes: Number(v.size_bytes), expires_at: sec(v.expires_at),
+  });
+
+  app.post('/v1/videos', {
+    ...secured,
+    schema: {
+      summary: 'Upload a video (multipart field "file", or a raw video/mp4 or video/quicktime body); validated at once',
+      tags: ['videos'],
+      response: { 201: { $ref: 'Video#' }, 413: { $ref: 'Error#' }, ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const videoId = newId('vid');
+    let stream: Readable;
+    if (req.isMultipart()) {
+      const part = await req.file();
+      if (!part || part.fieldname !== 'file') throw new KirinError(ErrorCode.BadRequest, 'multipart upload needs one field named "file"');
+      stream = part.file;
+    } else if (req.body && typeof (req.body as Readable).pipe === 'function') {
+      stream = req.body as Readable;
+    } else {
+      throw new KirinError(ErrorCode.BadRequest, 'send the video as multipart field "file" or as a video/mp4 or video/quicktime body');
+    }
+    const { file, bytes } = await receiveUpload(stream, d.blobs.tempDir(), `${videoId}.upload`, DEFAULT_LIMITS.maxBytes);
+    if ((stream as { truncated?: boolean }).truncated) throw new KirinError(ErrorCode.FileTooLarge, `file larger than 100 MB`);
+    try {
+      const info = await validateVideoFile(file);
+      const key = `uploads/${videoId}.video`;
+      await d.blobs.putFile(key, file);
+      const now = d.clock.now();
+      const row = {
+        id: videoId, owner: req.owner, blob_key: key, size_bytes: bytes, duration_ms: Math.round(info.durationMs),
+        width: info.width, height: info.height, fps: Math.round(info.fps * 1000) / 1000, format: info.format,
+        created_at: now, expires_at: now + d.config.retentionMs,
+      };
+      await d.db.insertInto('videos').values(row).execute();
+      return reply.code(201).send(videoJson(row));
+    } finally {
+      await import('node:fs/promises').then((fs) => fs.rm(file, { force: true }));
+    }
+  });
+
+  const ownedVideo = (owner: string, id: string) =>
+    d.db.selectFrom('videos').selectAll().where('id', '=', id).where('owner', '=', owner).where('expires_at', '>', d.clock.now()).executeTakeFirst();
+
+  app.get('/v1/videos/:video_id', {
+    ...secured,
+    schema: { summary: 'An uploaded video', tags: ['videos'], params: { type: 'object', properties: { video_id: { type: 'string' } } }, response: { 200: { $ref: 'Video#' }, ...errorResponses } },
+  }, async (req, reply) => {
+    const v = await ownedVideo(req.owner, (req.params as { video_id: string }).video_id);
+    return v ? videoJson(v) : sendError(reply, 404, ErrorCode.VideoIdUnknown, 'video_id is unknown or expired');
+  });
+
+  app.delete('/v1/videos/:video_id', {
+    ...secured,
+    schema: { summary: 'Delete an uploaded video now', tags: ['videos'], params: { type: 'object', properties: { video_id: { type: 'string' } } }, response: { 204: { type: 'null' }, ...errorResponses } },
+  }, async (req, reply) => {
+    const v = await ownedVideo(req.owner, (req.params as { video_id: string }).video_id);
+    if (!v) return sendError(reply, 404, ErrorCode.VideoIdUnknown, 'video_id is unknown or expired');
+    await d.blobs.delete(v.blob_key);
+    await d.db.deleteFrom('videos').where('id', '=', v.id).execute();
+    return reply.code(204).send();
+  });
+
+  // ---- the synchronous form (§4)
+  app.post('/v1/videos/identify-face', {
+    ...secured,
+    schema: {
+      summary: 'Identify faces and wait for the answer (the result JSON itself)',
+      tags: ['tasks'],
+      body: syncBody,
+      response: { 200: { $ref: 'ResultJson#' }, 500: { $ref: 'Error#' }, 504: { $ref: 'Error#' }, ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const body = req.body as { video_id?: string; video_url?: string };
+    const task = await d.tasks.create(req.owner, { model: 'kirin_identify_face', video_id: body.video_id, video_url: body.video_url });
+    const done = await d.tasks.waitSettled(req.owner, task.id, d.config.syncTimeoutMs);
+    if (done?.status === 'completed') return JSON.parse(done.output![0].content[0].text);
+    if (done?.status === 'failed') {
+      const code = done.error!.code;
+      const inputError = code.startsWith('0140011');
+      return inputError
+        ? sendError(reply, 400, code, done.error!.error_message)
+        : sendError(reply, 500, ErrorCode.SyncGeneration, `task ${task.id} failed: ${done.error!.code} ${done.error!.error_message}`);
+    }
+    return sendError(reply, 504, ErrorCode.SyncGeneration, `task ${task.id} did not finish within ${d.config.syncTimeoutMs / 1000} s; poll GET /model/v1/generation/${task.id}`);
+  });
+
+  // ---- sessions (§4)
+  app.get('/v1/sessions/:session_id', {
+    ...secured,
+    schema: { summary: 'A session: the faces of one analysed video, valid 24 h', tags: ['sessions'], params: { type: 'object', properties: { session_id: { type: 'string' } } }, response: { 200: { $ref: 'Session#' }, ...errorResponses } },
+  }, async (req, reply) => {
+    const id = (req.params as { session_id: string }).session_id;
+    const s = await d.db.selectFrom('sessions').selectAll().where('id', '=', id).where('owner', '=', req.owner).executeTakeFirst();
+    if (!s || s.expires_at <= d.clock.now()) return sendError(reply, 404, ErrorCode.SessionUnknown, `session ${id} is unknown or expired`);
+    const data = JSON.parse(s.data) as { video: unknown; faces: { face_id: string; file_id: string; start_time: number; end_time: number; box: unknown; score: number }[]; rejected_faces: unknown[] };
+    return {
+      session_id: s.id,
+      task_id: s.task_id,
+      created_at: sec(s.created_at),
+      expires_at: sec(s.expires_at),
+      video: data.video,
+      face_data: data.faces.map(({ file_id, ...f }) => ({ ...f, face_image: d.signer.url(file_id, s.expires_at) })),
+      rejected_faces: data.rejected_faces,
+    };
+  });
+
+  // ---- signed face pictures, no key needed
+  app.get('/files/:name', {
+    schema: {
+      summary: 'A face picture (signed URL from the result; no key needed)',
+      tags: ['files'],
+      security: [],
+      params: { type: 'object', properties: { name: { type: 'string' } } },
+      querystring: { type: 'object', properties: { exp: { type: 'integer' }, sig: { type: 'string' } } },
+    },
+  }, async (req, reply) => {
+    const m = /^(file_[a-z0-9]{20})\.jpg$/.exec((req.params as { name: string }).name);
+    const { exp, sig } = req.query as { exp?: number; sig?: string };
+    if (!m || exp === undefined || !sig || !d.signer.verify(m[1], exp, sig, d.clock.now())) {
+      return sendError(reply, 403, ErrorCode.BadRequest, 'invalid or expired signature');
+    }
+    const f = await d.db.selectFrom('files').selectAll().where('id', '=', m[1]).executeTakeFirst();
+    if (!f || f.expires_at <= d.clock.now() || !(await d.blobs.exists(f.blob_key))) {
+      return sendError(reply, 404, ErrorCode.SessionUnknown, 'the picture has expired with its session');
+    }
+    return reply.header('content-type', f.content_type).header('cache-control', 'private, max-age=3600').send(await d.blobs.read(f.blob_key));
+  });
+
+  // ---- operations
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => ((await d.ready()) ? { status: 'ready' } : reply.code(503).send({ status: 'not ready' })));
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.header('content-type', d.metrics.registry.contentType).send(await d.metrics.registry.metrics()));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  return app;
+}

@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+import { loadConfig } from '../config.js';
+import { databaseFile } from '../service/kirin-service.js';
+import { loadSecrets } from '../service/secrets.js';
+import { createApiKey, listApiKeys, revokeApiKey } from '../storage/api-keys.js';
+import { migrate, openSqlite } from '../storage/database.js';
+
+/** `kirin keys create --name N [--owner O] | list | revoke KEY_ID`, against KIRIN_DATA_DIR (also while the server runs). */
+export async function keysCommand(args: string[], opts: { name?: string; owner?: string }): Promise<number> {
+  const config = loadConfig();
+  const db = openSqlite(databaseFile(config));
+  try {
+    await migrate(db);
+    const [sub, id] = args;
+    if (sub === 'create') {
+      if (!opts.name) {
+        process.stderr.write('keys create needs --name NAME\n');
+        return 2;
+      }
+      const { key, info } = await createApiKey(db, opts.name, opts.owner ?? opts.name);
+      process.stdout.write(`created key ${info.id} (name ${info.name}, owner ${info.owner}); it is shown only now:\n${key}\n`);
+      return 0;
+    }
+    if (sub === 'list') {
+      for (const k of await listApiKeys(db)) {
+        const state = k.revoked_at ? `revoked ${new Date(k.revoked_at).toISOString()}` : 'active';
+        process.stdout.write(`${k.id}\t${k.name}\towner=${k.owner}\tcreated ${new Date(k.created_at).toISOString()}\t${state}\n`);
+      }
+      return 0;
+    }
+    if (sub === 'revoke' && id) {
+      if (await revokeApiKey(db, id)) {
+        process.stdout.write(`revoked ${id}\n`);
+        return 0;
+      }
+      process.stderr.write(`no active key ${id}\n`);
+      return 1;
+    }
+    process.stderr.write('usage: kirin keys create --name NAME [--owner OWNER] | keys list | keys revoke KEY_ID\n');
+    return 2;
+  } finally {
+    await db.destroy();
+  }
+}
+
+export function callbackSecretCommand(): number {
+  const config = loadConfig();
+  process.stdout.write(`${loadSecrets(join(config.dataDir, 'secrets.json')).callbackSecret}\n`);
+  return 0;
+}

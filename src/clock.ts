@@ -1,0 +1,6 @@
+/** Time source, injectable so retention and expiry can be tested with a fake clock. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

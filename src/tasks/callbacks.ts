@@ -1,0 +1,95 @@
+import { createHmac } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import type { ServiceConfig } from '../config.js';
+import type { Db } from '../storage/database.js';
+import { newId } from '../storage/ids.js';
+
+/** `X-Kirin-Signature: t=<unix>,v1=<hex hmac-sha256(secret, t + "." + body)>` (CONTRACT.md §4). */
+export function signCallback(secret: string, body: string, unixSeconds: number): string {
+  const v1 = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex');
+  return `t=${unixSeconds},v1=${v1}`;
+}
+
+/**
+ * Callback deliveries kept in the database, so none is lost on a restart. A delivery loop sends
+ * due ones in the background (never in a task's way), retrying with exponential backoff.
+ */
+export class CallbackQueue {
+  private timer?: NodeJS.Timeout;
+  private inFlight = new Set<string>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly config: ServiceConfig['callbacks'],
+    private readonly secret: string,
+    private readonly clock: Clock,
+  ) {}
+
+  async enqueue(taskId: string, url: string, body: string): Promise<void> {
+    const now = this.clock.now();
+    await this.db
+      .insertInto('callbacks')
+      .values({ id: newId('cb'), task_id: taskId, url, body, status: 'pending', attempts: 0, next_attempt_at: now, last_error: null, created_at: now })
+      .execute();
+    this.deliverDue();
+  }
+
+  start(everyMs = 500): void {
+    this.timer = setInterval(() => this.deliverDue(), everyMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  deliverDue(): void {
+    void (async () => {
+      const due = await this.db
+        .selectFrom('callbacks')
+        .selectAll()
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '<=', this.clock.now())
+        .orderBy('next_attempt_at')
+        .limit(20)
+        .execute();
+      for (const cb of due) {
+        if (this.inFlight.has(cb.id)) continue;
+        this.inFlight.add(cb.id);
+        void this.attempt(cb).finally(() => this.inFlight.delete(cb.id));
+      }
+    })().catch(() => undefined);
+  }
+
+  private async attempt(cb: { id: string; url: string; body: string; attempts: number }): Promise<void> {
+    const attempts = cb.attempts + 1;
+    let error: string | null = null;
+    try {
+      const res = await fetch(cb.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'kirin-face-callback/1',
+          'x-kirin-signature': signCallback(this.secret, cb.body, Math.floor(this.clock.now() / 1000)),
+        },
+        body: cb.body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.config.timeoutMs),
+      });
+      await res.body?.cancel();
+      if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+    }
+    const giveUp = error !== null && attempts >= this.config.maxAttempts;
+    await this.db
+      .updateTable('callbacks')
+      .set({
+        attempts,
+        status: error === null ? 'delivered' : giveUp ? 'failed' : 'pending',
+        last_error: error,
+        next_attempt_at: this.clock.now() + this.config.firstDelayMs * 2 ** (attempts - 1),
+      })
+      .where('id', '=', cb.id)
+      .execute();
+  }
+}

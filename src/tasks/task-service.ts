@@ -1,0 +1,174 @@
+import { EventEmitter } from 'node:events';
+import type { Clock } from '../clock.js';
+import type { ServiceConfig } from '../config.js';
+import { ErrorCode, KirinError } from '../errors.js';
+import { checkUrlAllowedStatic, parseVideoUrl } from '../media/download.js';
+import type { Db } from '../storage/database.js';
+import { newId } from '../storage/ids.js';
+import type { TaskTable } from '../storage/schema.js';
+import { toTaskObject, type TaskObject } from './task-object.js';
+
+export const MODEL = 'kirin_identify_face';
+
+export interface CreateTaskInput {
+  model?: unknown;
+  video_id?: unknown;
+  video_url?: unknown;
+  callback_url?: unknown;
+  external_task_id?: unknown;
+}
+
+const bad = (message: string) => new KirinError(ErrorCode.BadRequest, message);
+
+/** Creating, reading, listing and cancelling tasks; the runner does the work. */
+export class TaskService {
+  /** Emits `settled` with a task id when a task reaches completed or failed. */
+  readonly events = new EventEmitter();
+
+  constructor(
+    private readonly db: Db,
+    private readonly config: ServiceConfig,
+    private readonly clock: Clock,
+    private readonly onCreated: () => void,
+    private readonly onCancelled: (taskId: string) => void,
+  ) {
+    this.events.setMaxListeners(0);
+  }
+
+  /** Validates a create request (400s are thrown as KirinError) and stores a pending task. */
+  async create(owner: string, input: CreateTaskInput): Promise<TaskObject> {
+    if (input.model !== MODEL) throw bad(`model must be "${MODEL}", got ${JSON.stringify(input.model ?? null)}`);
+    const hasId = input.video_id !== undefined && input.video_id !== null && input.video_id !== '';
+    const hasUrl = input.video_url !== undefined && input.video_url !== null && input.video_url !== '';
+    if (hasId === hasUrl) throw bad('give exactly one of video_id and video_url');
+    let videoUrl: string | null = null;
+    if (hasUrl) {
+      const url = parseVideoUrl(input.video_url);
+      checkUrlAllowedStatic(url, { allowPrivate: this.config.allowPrivateUrls });
+      videoUrl = url.href;
+    }
+    let callbackUrl: string | null = null;
+    if (input.callback_url !== undefined && input.callback_url !== null && input.callback_url !== '') {
+      callbackUrl = parseCallbackUrl(input.callback_url);
+    }
+    const externalId = input.external_task_id ?? null;
+    if (externalId !== null && (typeof externalId !== 'string' || externalId.length === 0 || externalId.length > 200)) {
+      throw bad('external_task_id must be a string of 1–200 characters');
+    }
+    if (externalId !== null) {
+      const existing = await this.byExternalId(owner, externalId);
+      if (existing) return toTaskObject(existing);
+    }
+    let videoId: string | null = null;
+    if (hasId) {
+      if (typeof input.video_id !== 'string') throw bad('video_id must be a string');
+      const video = await this.db.selectFrom('videos').select(['id', 'expires_at']).where('id', '=', input.video_id).where('owner', '=', owner).executeTakeFirst();
+      if (!video || video.expires_at <= this.clock.now()) {
+        throw new KirinError(ErrorCode.VideoIdUnknown, `video_id ${input.video_id} is unknown or expired`);
+      }
+      videoId = video.id;
+    }
+    const row: Omit<TaskTable, 'attempts'> = {
+      id: newId('task'),
+      owner,
+      model: MODEL,
+      external_task_id: externalId,
+      status: 'pending',
+      progress: 0,
+      video_id: videoId,
+      video_url: videoUrl,
+      callback_url: callbackUrl,
+      created_at: this.clock.now(),
+      started_at: null,
+      completed_at: null,
+      error_code: null,
+      error_message: null,
+      result_text: null,
+      cost_usd: null,
+      video_meta: null,
+    };
+    try {
+      await this.db.insertInto('tasks').values(row).execute();
+    } catch (e) {
+      // two creates with one external_task_id at once: the unique index lets one through
+      const existing = externalId !== null ? await this.byExternalId(owner, externalId) : undefined;
+      if (existing) return toTaskObject(existing);
+      throw e;
+    }
+    this.onCreated();
+    return toTaskObject(row);
+  }
+
+  async get(owner: string, id: string): Promise<TaskObject | undefined> {
+    const row = await this.db.selectFrom('tasks').selectAll().where('id', '=', id).where('owner', '=', owner).executeTakeFirst();
+    return row && toTaskObject(row);
+  }
+
+  async list(owner: string, q: { externalTaskId?: string; limit: number; after?: string }): Promise<{ data: TaskObject[]; has_more: boolean }> {
+    let query = this.db.selectFrom('tasks').selectAll().where('owner', '=', owner);
+    if (q.externalTaskId !== undefined) query = query.where('external_task_id', '=', q.externalTaskId);
+    if (q.after) {
+      const cursor = await this.db.selectFrom('tasks').select(['created_at', 'id']).where('id', '=', q.after).where('owner', '=', owner).executeTakeFirst();
+      if (!cursor) throw bad(`after: unknown task id ${q.after}`);
+      query = query.where((eb) =>
+        eb.or([eb('created_at', '<', cursor.created_at), eb.and([eb('created_at', '=', cursor.created_at), eb('id', '<', cursor.id)])]),
+      );
+    }
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit + 1).execute();
+    return { data: rows.slice(0, q.limit).map(toTaskObject), has_more: rows.length > q.limit };
+  }
+
+  /** Cancels a pending or processing task (failed, 014001301); a finished task is returned unchanged. */
+  async cancel(owner: string, id: string): Promise<TaskObject | undefined> {
+    const now = this.clock.now();
+    const r = await this.db
+      .updateTable('tasks')
+      .set({ status: 'failed', error_code: ErrorCode.Cancelled, error_message: 'cancelled by its owner', completed_at: now })
+      .where('id', '=', id)
+      .where('owner', '=', owner)
+      .where('status', 'in', ['pending', 'processing'])
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) > 0) {
+      this.onCancelled(id);
+      this.events.emit('settled', id);
+    }
+    return this.get(owner, id);
+  }
+
+  /** Resolves when the task is completed or failed, or after timeoutMs with its current state. */
+  async waitSettled(owner: string, id: string, timeoutMs: number): Promise<TaskObject | undefined> {
+    const settled = (t: TaskObject | undefined) => !t || t.status === 'completed' || t.status === 'failed';
+    const first = await this.get(owner, id);
+    if (settled(first)) return first;
+    await new Promise<void>((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        clearInterval(poll);
+        this.events.off('settled', onSettled);
+        resolve();
+      };
+      const onSettled = (taskId: string) => taskId === id && finish();
+      const timer = setTimeout(finish, timeoutMs);
+      // the event covers this process; polling covers a task finished by another one
+      const poll = setInterval(() => void this.get(owner, id).then((t) => settled(t) && finish()), 1000);
+      this.events.on('settled', onSettled);
+    });
+    return this.get(owner, id);
+  }
+
+  private byExternalId(owner: string, externalId: string) {
+    return this.db.selectFrom('tasks').selectAll().where('owner', '=', owner).where('external_task_id', '=', externalId).executeTakeFirst();
+  }
+}
+
+function parseCallbackUrl(raw: unknown): string {
+  if (typeof raw !== 'string') throw bad('callback_url must be a string');
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw bad(`callback_url is not a valid URL: ${raw.slice(0, 200)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad(`callback_url must be http or https, got ${url.protocol}`);
+  return url.href;
+}

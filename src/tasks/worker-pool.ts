@@ -1,0 +1,109 @@
+import { Worker } from 'node:worker_threads';
+import { ErrorCode, KirinError, type ErrorCodeValue } from '../errors.js';
+import type { IdentifySummary } from '../pipeline/result-json.js';
+import type { WorkerReply, WorkerRequest } from './worker-messages.js';
+
+interface Job {
+  req: WorkerRequest;
+  onProgress: (f: number) => void;
+  resolve: (s: IdentifySummary) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job?: Job;
+}
+
+const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
+
+/**
+ * A fixed number of worker threads, each with its own copy of the models, running one analysis
+ * at a time. A job can be cancelled (its thread is terminated and replaced); a thread that dies
+ * fails its job with an internal error and is replaced.
+ */
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private readonly waiting: Job[] = [];
+  private closed = false;
+
+  constructor(readonly size: number) {
+    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+  }
+
+  get busy(): number {
+    return this.slots.filter((s) => s.job).length;
+  }
+
+  run(req: WorkerRequest, onProgress: (f: number) => void): Promise<IdentifySummary> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ req, onProgress, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Stops a job: waiting, it is dropped; running, its thread is terminated and replaced. */
+  cancel(jobId: string, reason: Error): void {
+    const i = this.waiting.findIndex((j) => j.req.jobId === jobId);
+    if (i >= 0) {
+      this.waiting.splice(i, 1)[0].reject(reason);
+      return;
+    }
+    const slot = this.slots.find((s) => s.job?.req.jobId === jobId);
+    if (!slot?.job) return;
+    const job = slot.job;
+    slot.job = undefined;
+    job.reject(reason);
+    this.replace(slot);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const j of this.waiting.splice(0)) j.reject(new Error('worker pool closed'));
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  private spawn(): Slot {
+    const slot: Slot = { worker: new Worker(ENTRY) };
+    slot.worker.on('message', (m: WorkerReply) => {
+      const job = slot.job;
+      if (!job || job.req.jobId !== m.jobId) return;
+      if (m.type === 'progress') {
+        job.onProgress(m.fraction);
+        return;
+      }
+      slot.job = undefined;
+      if (m.type === 'done') job.resolve(m.summary);
+      else job.reject(m.code ? new KirinError(m.code as ErrorCodeValue, m.message) : new Error(m.message));
+      this.dispatch();
+    });
+    slot.worker.on('error', (err) => this.onDeath(slot, err));
+    slot.worker.on('exit', (code) => this.onDeath(slot, new Error(`analysis thread exited (${code})`)));
+    return slot;
+  }
+
+  private onDeath(slot: Slot, err: Error): void {
+    if (this.closed || !this.slots.includes(slot)) return;
+    const job = slot.job;
+    slot.job = undefined;
+    job?.reject(new KirinError(ErrorCode.Internal, `analysis failed: ${err.message}`));
+    this.replace(slot);
+  }
+
+  private replace(slot: Slot): void {
+    const i = this.slots.indexOf(slot);
+    if (i < 0) return;
+    this.slots[i] = this.spawn();
+    void slot.worker.terminate();
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.job || this.waiting.length === 0) continue;
+      const job = this.waiting.shift()!;
+      slot.job = job;
+      slot.worker.postMessage(job.req);
+    }
+  }
+}
