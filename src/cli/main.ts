@@ -84,5 +84,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-const code = await main(process.argv.slice(2));
+let code: number;
+try {
+  code = await main(process.argv.slice(2));
+} catch (e) {
+  // e.g. `start` on a port in use: one clear line, no stack (KIRIN_DEBUG=1 shows it)
+  process.stderr.write(`kirin: ${(e as Error)?.message ?? String(e)}\n`);
+  if (process.env.KIRIN_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? e}\n`);
+  code = 1;
+}
 if (code >= 0) process.exitCode = code;

@@ -79,18 +79,21 @@ export async function startService(config: ServiceConfig, opts: StartOptions = {
       }
     },
   });
-  const address = await app.listen({ port: config.port, host: config.host });
-  const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
-  return {
-    app, url, db, blobs, sweep,
-    callbackSecret: secrets.callbackSecret,
-    async close() {
-      clearInterval(sweeper);
-      await app.close();
-      await runner?.stop();
-      callbacks.stop();
-      await pool.close();
-      await db.destroy();
-    },
+  const close = async () => {
+    clearInterval(sweeper);
+    await app.close();
+    await runner?.stop();
+    callbacks.stop();
+    await pool.close();
+    await db.destroy();
   };
+  let address: string;
+  try {
+    address = await app.listen({ port: config.port, host: config.host });
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+  return { app, url, db, blobs, sweep, callbackSecret: secrets.callbackSecret, close };
 }
