@@ -24,15 +24,16 @@ export function analyzeObservations(input: AnalyzeInput, cfg: AnalysisConfig): A
     const spans = stateSpans(p, judge);
     const interval = longestUsable(spans, cfg);
     const span = { startMs: presenceStart(p), endMs: presenceEnd(p) };
+    const timeline = { spans, samples: points(p).map((pt) => ({ timeMs: pt.timeMs, box: pt.sighting.box })) };
     if (!interval) {
-      rejected.push({ reason: dominantReason(spans) ?? 'too_short', ...span, best: bestSighting(p, span, () => true) });
+      rejected.push({ reason: dominantReason(spans) ?? 'too_short', ...span, best: bestSighting(p, span, () => true), timeline });
       continue;
     }
     const usableBest = bestSighting(p, interval, (pt) => judge(pt).usable);
     if (interval.endMs - interval.startMs < cfg.minIntervalMs) {
       const presenceLong = span.endMs - span.startMs >= cfg.minIntervalMs;
       const reason = presenceLong ? dominantReason(spans) ?? 'too_short' : 'too_short';
-      rejected.push({ reason, ...span, best: usableBest });
+      rejected.push({ reason, ...span, best: usableBest, timeline });
       continue;
     }
     accepted.push({
@@ -41,6 +42,7 @@ export function analyzeObservations(input: AnalyzeInput, cfg: AnalysisConfig): A
       startMs: interval.startMs,
       endMs: interval.endMs,
       best: usableBest,
+      timeline,
       x: boxCenter(firstPointIn(p, interval.startMs).sighting.box)[0],
     });
   }

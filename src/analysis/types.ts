@@ -37,6 +37,12 @@ export interface Usability {
   reason?: Exclude<RejectReason, 'too_short'>;
 }
 
+/** How a face's presence went: its states over time and where it was (boxes in analysed pixels). */
+export interface FaceTimeline {
+  spans: { startMs: number; endMs: number; state: 'usable' | 'unusable' | 'unseen'; reason?: Usability['reason'] }[];
+  samples: { timeMs: number; box: Box }[];
+}
+
 /** A face (one person, one continuous presence) and its lip-sync interval. */
 export interface IdentifiedFace {
   faceId: string;
@@ -47,6 +53,7 @@ export interface IdentifiedFace {
   endMs: number;
   /** The sighting the face picture is cut from, and its frame time. */
   best: { timeMs: number; sighting: FaceSighting };
+  timeline: FaceTimeline;
 }
 
 export interface RejectedFace {
@@ -54,6 +61,7 @@ export interface RejectedFace {
   startMs: number;
   endMs: number;
   best: { timeMs: number; sighting: FaceSighting };
+  timeline: FaceTimeline;
 }
 
 export interface AnalysisResult {

@@ -121,6 +121,23 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     schema: { summary: 'Cancel a pending or processing task (it fails with 014001301)', tags: ['tasks'], params: { type: 'object', properties: { task_id: { type: 'string' } } }, response: { 200: { $ref: 'Task#' }, ...errorResponses } },
   }, async (req, reply) => (await d.tasks.cancel(req.owner, (req.params as { task_id: string }).task_id)) ?? notFound(reply, 'task'));
 
+  // ---- extension: where each face is over time, for players and the playground page
+  app.get('/model/v1/generation/:task_id/tracks', {
+    ...secured,
+    schema: {
+      summary: 'Extension: per-face boxes over time and usable/unusable stretches of a completed task',
+      description: 'faces[].track.samples: [{ t (ms), box (source pixels) }]; faces[].track.spans: [{ start_time, end_time, state: usable|unusable|unseen, reason? }]. rejected_faces carry the same track.',
+      tags: ['tasks'],
+      params: { type: 'object', properties: { task_id: { type: 'string' } } },
+    },
+  }, async (req, reply) => {
+    const taskId = (req.params as { task_id: string }).task_id;
+    const s = await d.db.selectFrom('sessions').selectAll().where('task_id', '=', taskId).where('owner', '=', req.owner).executeTakeFirst();
+    if (!s || s.expires_at <= d.clock.now()) return notFound(reply, 'tracks of a completed task');
+    const data = JSON.parse(s.data) as { video: unknown; tracks?: { faces: unknown[]; rejected_faces: unknown[] } };
+    return { task_id: taskId, session_id: s.id, video: data.video, faces: data.tracks?.faces ?? [], rejected_faces: data.tracks?.rejected_faces ?? [] };
+  });
+
   // ---- uploads (§4)
   const videoJson = (v: { id: string; duration_ms: number; width: number; height: number; fps: number; format: string; size_bytes: number; expires_at: number }) => ({
     video_id: v.id, duration_ms: v.duration_ms, width: v.width, height: v.height, fps: v.fps, format: v.format, size_bytes: Number(v.size_bytes), expires_at: sec(v.expires_at),

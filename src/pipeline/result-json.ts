@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { FaceTimeline } from '../analysis/types.js';
 import type { IdentifiedVideo } from './identify-file.js';
 
 export interface Box {
@@ -8,11 +9,17 @@ export interface Box {
   height: number;
 }
 
+/** Where a face was and how usable, over time (source pixels, ms): the `tracks` extension. */
+export interface TrackJson {
+  spans: { start_time: number; end_time: number; state: 'usable' | 'unusable' | 'unseen'; reason?: string }[];
+  samples: { t: number; box: Box }[];
+}
+
 /** Plain data of one analysed video (what a worker thread hands back), before URLs are made. */
 export interface IdentifySummary {
   video: { duration_ms: number; width: number; height: number; fps: number; format: string };
-  faces: { face_id: string; start_time: number; end_time: number; box: Box; score: number; picture_file: string }[];
-  rejected_faces: { reason: string; start_time: number; end_time: number }[];
+  faces: { face_id: string; start_time: number; end_time: number; box: Box; score: number; picture_file: string; track: TrackJson }[];
+  rejected_faces: { reason: string; start_time: number; end_time: number; track?: TrackJson }[];
 }
 
 /** One entry of data.face_data: the seed's four fields plus documented additions. */
@@ -54,6 +61,12 @@ export const newRequestId = () => `req_${randomUUID().replace(/-/g, '')}`;
 
 export function summarize(video: IdentifiedVideo): IdentifySummary {
   const { info, analysis, pictures } = video;
+  const k = analysis.sourceScale;
+  const px = (b: Box): Box => ({ x: Math.round(b.x * k), y: Math.round(b.y * k), width: Math.round(b.width * k), height: Math.round(b.height * k) });
+  const track = (t: FaceTimeline): TrackJson => ({
+    spans: t.spans.map((s) => ({ start_time: Math.round(s.startMs), end_time: Math.round(s.endMs), state: s.state, ...(s.reason ? { reason: s.reason } : {}) })),
+    samples: t.samples.map((s) => ({ t: Math.round(s.timeMs), box: px(s.box) })),
+  });
   return {
     video: {
       duration_ms: Math.round(info.durationMs),
@@ -69,8 +82,9 @@ export function summarize(video: IdentifiedVideo): IdentifySummary {
       box: pictures[i].box,
       score: Math.round(f.best.sighting.confidence * 1000) / 1000,
       picture_file: pictures[i].file,
+      track: track(f.timeline),
     })),
-    rejected_faces: analysis.result.rejected.map((r) => ({ reason: r.reason, start_time: Math.round(r.startMs), end_time: Math.round(r.endMs) })),
+    rejected_faces: analysis.result.rejected.map((r) => ({ reason: r.reason, start_time: Math.round(r.startMs), end_time: Math.round(r.endMs), track: track(r.timeline) })),
   };
 }
 
@@ -92,7 +106,7 @@ export function buildResultJson(summary: IdentifySummary, ctx: ResultContext): R
         score: f.score,
       })),
       video: summary.video,
-      rejected_faces: summary.rejected_faces,
+      rejected_faces: summary.rejected_faces.map(({ track: _track, ...r }) => r),
     },
   };
 }

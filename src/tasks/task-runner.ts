@@ -173,7 +173,11 @@ export class TaskRunner {
     const sessionData = {
       video: summary.video,
       faces: summary.faces.map((f) => ({ face_id: f.face_id, file_id: fileIds.get(f.face_id)!, start_time: f.start_time, end_time: f.end_time, box: f.box, score: f.score })),
-      rejected_faces: summary.rejected_faces,
+      rejected_faces: summary.rejected_faces.map(({ track: _t, ...r }) => r),
+      tracks: {
+        faces: summary.faces.map((f) => ({ face_id: f.face_id, start_time: f.start_time, end_time: f.end_time, track: f.track })),
+        rejected_faces: summary.rejected_faces,
+      },
     };
     await this.finish(
       task.id,
