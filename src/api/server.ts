@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
@@ -163,8 +164,11 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
       throw new KirinError(ErrorCode.BadRequest, 'send the video as multipart field "file" or as a video/mp4 or video/quicktime body');
     }
     const { file, bytes } = await receiveUpload(stream, d.blobs.tempDir(), `${videoId}.upload`, DEFAULT_LIMITS.maxBytes);
-    if ((stream as { truncated?: boolean }).truncated) throw new KirinError(ErrorCode.FileTooLarge, `file larger than 100 MB`);
     try {
+      // multipart cuts a file at its size limit and marks it truncated instead of failing
+      if ((stream as { truncated?: boolean }).truncated) {
+        throw new KirinError(ErrorCode.FileTooLarge, `file larger than ${Math.round(DEFAULT_LIMITS.maxBytes / 1048576)} MB: stopped reading at the limit`);
+      }
       const info = await validateVideoFile(file);
       const key = `uploads/${videoId}.video`;
       await d.blobs.putFile(key, file);
@@ -177,7 +181,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
       await d.db.insertInto('videos').values(row).execute();
       return reply.code(201).send(videoJson(row));
     } finally {
-      await import('node:fs/promises').then((fs) => fs.rm(file, { force: true }));
+      await rm(file, { force: true });
     }
   });
 
