@@ -6,7 +6,7 @@ export interface ServiceConfig {
   port: number;
   host: string;
   dataDir: string;
-  /** Public URLs of face pictures start with this (no trailing slash). */
+  /** Public URLs of face pictures start with this (no trailing slash); '' = http://localhost:<the port it listens on>. */
   publicUrl: string;
   /** Analyses run at the same time (worker threads). */
   workers: number;
@@ -33,7 +33,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     port,
     host: env.HOST ?? '0.0.0.0',
     dataDir: resolve(env.KIRIN_DATA_DIR ?? './data'),
-    publicUrl: (env.KIRIN_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    publicUrl: (env.KIRIN_PUBLIC_URL ?? '').replace(/\/+$/, ''),
     workers: Math.max(1, num(env.KIRIN_WORKERS, cpus().length)),
     allowPrivateUrls: env.KIRIN_ALLOW_PRIVATE_URLS === '1',
     syncTimeoutMs: num(env.KIRIN_SYNC_TIMEOUT_MS, 300_000),

@@ -1,6 +1,8 @@
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -278,6 +280,12 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => ((await d.ready()) ? { status: 'ready' } : reply.code(503).send({ status: 'not ready' })));
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.header('content-type', d.metrics.registry.contentType).send(await d.metrics.registry.metrics()));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  // ---- the playground page (web/): public files; the API key stays in the browser
+  const webRoot = fileURLToPath(new URL('../../web/', import.meta.url));
+  await app.register(fastifyStatic, { root: webRoot, prefix: '/web/', decorateReply: false, schemaHide: true, index: false });
+  app.get('/', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(await readFile(`${webRoot}index.html`)));
 
   return app;
 }

@@ -2,7 +2,12 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** URLs of face pictures that work without a key until `exp` (Unix seconds), bound to one file id. */
 export class UrlSigner {
-  constructor(private readonly secret: Buffer, private readonly publicUrl: string) {}
+  constructor(private readonly secret: Buffer, private publicUrl: string) {}
+
+  /** Set once the listening port is known, when no public URL was configured. */
+  setPublicUrl(url: string): void {
+    this.publicUrl = url;
+  }
 
   private sig(fileId: string, exp: number): string {
     return createHmac('sha256', this.secret).update(`file:${fileId}:${exp}`).digest('base64url');

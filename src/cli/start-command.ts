@@ -12,7 +12,7 @@ export async function startCommand(): Promise<void> {
   });
   process.stdout.write(
     `Kirin Face listening on ${service.url} (data in ${config.dataDir}, ${config.workers} analysis workers)\n` +
-      `  API docs: ${config.publicUrl}/docs   OpenAPI: ${config.publicUrl}/openapi.json\n` +
+      `  playground: ${service.publicUrl}/   API docs: ${service.publicUrl}/docs   OpenAPI: ${service.publicUrl}/openapi.json\n` +
       `  callbacks are signed with the secret printed by: npx kirin callback-secret\n`,
   );
   const stop = async () => {

@@ -21,6 +21,8 @@ export interface RunningService {
   app: FastifyInstance;
   /** Where it listens, e.g. http://127.0.0.1:8080 */
   url: string;
+  /** Start of the face-picture URLs it hands out. */
+  publicUrl: string;
   db: Db;
   blobs: LocalBlobStore;
   callbackSecret: string;
@@ -95,5 +97,7 @@ export async function startService(config: ServiceConfig, opts: StartOptions = {
     throw e;
   }
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
-  return { app, url, db, blobs, sweep, callbackSecret: secrets.callbackSecret, close };
+  if (!config.publicUrl) signer.setPublicUrl(`http://localhost:${new URL(url).port}`);
+  const publicUrl = config.publicUrl || `http://localhost:${new URL(url).port}`;
+  return { app, url, publicUrl, db, blobs, sweep, callbackSecret: secrets.callbackSecret, close };
 }

@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { loadConfig } from '../../src/config.ts';
+import { startService, type RunningService } from '../../src/service/kirin-service.ts';
+import { createApiKey } from '../../src/storage/api-keys.ts';
+import { portrait } from '../helpers/face-photos.ts';
+import { makeSegmentsVideo, makeTempDir, type TempDir } from '../helpers/make-video.ts';
+
+/**
+ * The playground page at / driven in Debian's chromium (playwright-core, no downloaded browser):
+ * upload, progress, face cards and lanes, seeking, the overlay boxes, and an error code.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
+
+/** A free TCP port, so the face-picture URLs (KIRIN_PUBLIC_URL) point at the running service. */
+const freePort = () =>
+  new Promise<number>((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+
+describe('playground page', () => {
+  let tmp: TempDir;
+  let service: RunningService;
+  let browser: Browser;
+  let page: Page;
+  let key: string;
+  let video: string;
+  let badFile: string;
+  const problems: string[] = [];
+  /** Console lines the browser prints for an HTTP error answer the page expects (and shows). */
+  let expectedHttpErrors: RegExp | undefined;
+
+  before(async () => {
+    tmp = await makeTempDir('kirin-browser-');
+    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((p) => portrait(p as 'a' | 'b' | 'c', tmp.file(`${p}.png`))));
+    // a blank first second, two people side by side (both usable 1.0–4.0 s), a gap, then a third
+    // person for only 1.5 s (rejected: too_short); 7 s in all
+    ({ out: video } = await makeSegmentsVideo({
+      out: tmp.file('two-faces.mp4'),
+      segments: [{ seconds: 1, blank: true }, { seconds: 3, images: [a, c], fit: 0.8 }, { seconds: 1.5, blank: true }, { seconds: 1.5, image: b, fit: 0.8 }],
+      faststart: true,
+    }));
+    badFile = tmp.file('bad.mp4');
+    await writeFile(badFile, 'this is not a video, whatever its name says\n'.repeat(20));
+
+    const port = await freePort();
+    service = await startService(
+      loadConfig({
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        KIRIN_PUBLIC_URL: `http://127.0.0.1:${port}`,
+        KIRIN_DATA_DIR: tmp.file('data'),
+        KIRIN_WORKERS: '1',
+      }),
+    );
+    key = (await createApiKey(service.db, 'web', 'web')).key;
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+    page = await browser.newPage({ viewport: { width: 1100, height: 1400 } });
+    page.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      if (expectedHttpErrors?.test(m.text())) return;
+      problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    // the page talks to its own service only
+    page.on('request', (r) => {
+      const u = new URL(r.url());
+      if (!['blob:', 'data:'].includes(u.protocol) && u.origin !== service.url) problems.push(`request to another host: ${r.url()}`);
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await service?.close();
+    await tmp?.cleanup();
+  });
+
+  it('serves the page and its files without a key, hidden from OpenAPI', async () => {
+    const home = await fetch(`${service.url}/`);
+    assert.equal(home.status, 200);
+    assert.match(home.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await home.text(), /<script type="module" src="\/web\/app.js">/);
+    for (const [path, type] of [['/web/app.js', /javascript/], ['/web/style.css', /text\/css/]] as const) {
+      const r = await fetch(`${service.url}${path}`);
+      assert.equal(r.status, 200, path);
+      assert.match(r.headers.get('content-type') ?? '', type, path);
+    }
+    assert.equal((await fetch(`${service.url}/web/nope.js`)).status, 404);
+    const spec = (await (await fetch(`${service.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    assert.ok(!Object.keys(spec.paths).some((p) => p === '/' || p.startsWith('/web')), Object.keys(spec.paths).join(' '));
+  });
+
+  it('uploads a video, shows two faces with lanes, seeks, and draws boxes', async () => {
+    await page.goto(`${service.url}/`);
+    await page.fill('#api-key', key);
+    assert.equal(await page.evaluate(() => localStorage.getItem('kirin.playground.apiKey')), key, 'the key is kept in localStorage');
+    await page.setInputFiles('#file', video);
+    await page.click('#submit');
+
+    await page.waitForSelector('#result:not([hidden])', { timeout: 180_000 });
+    assert.match((await page.textContent('#progress-text')) ?? '', /completed/);
+    assert.equal(await page.$eval('#progress', (p) => (p as HTMLProgressElement).value), 1);
+    await page.waitForFunction(() => {
+      const imgs = [...document.querySelectorAll<HTMLImageElement>('.face-card img')];
+      return imgs.length === 2 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+    }, undefined, { timeout: 30_000 });
+    assert.equal(await page.locator('.lane-row:not(.rejected) .lane').count(), 2, 'one lane per face');
+    assert.equal(await page.locator('.lane-row.rejected .lane').count(), 1, 'a dimmed lane for the rejected face');
+    assert.match((await page.textContent('.lane-row.rejected')) ?? '', /too short/);
+    assert.deepEqual(await page.locator('.face-id').allTextContents(), ['face_id 0', 'face_id 1']);
+
+    const result = JSON.parse((await page.textContent('#raw')) ?? '{}') as { data: { face_data: { face_id: string; start_time: number; end_time: number }[] } };
+    const faces = result.data.face_data;
+    assert.equal(faces.length, 2);
+    for (const f of faces) {
+      assert.ok(Math.abs(f.start_time - 1000) <= 34 && Math.abs(f.end_time - 4000) <= 34, JSON.stringify(f));
+    }
+
+    // the uploaded file itself plays: metadata loads (Debian's chromium decodes H.264)
+    await page.waitForFunction(() => {
+      const v = document.querySelector<HTMLVideoElement>('#player')!;
+      return v.readyState >= 1 && Math.abs(v.duration - 7) < 0.2;
+    }, undefined, { timeout: 30_000 });
+    const currentTime = () => page.$eval('#player', (v) => (v as HTMLVideoElement).currentTime);
+
+    // a click inside the second lane at 50% seeks to the middle of the video
+    const lane = page.locator('.lane').nth(1);
+    const box = (await lane.boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.5, box.y + box.height / 2);
+    assert.ok(Math.abs((await currentTime()) - 3.5) < 0.1, `lane click → ${await currentTime()} s`);
+
+    // the second face's card seeks to that face's start
+    await page.locator('.face-card').nth(1).click();
+    assert.ok(Math.abs((await currentTime()) - faces[1].start_time / 1000) < 0.05, `card click → ${await currentTime()} s`);
+
+    // keyboard: focus the first lane, Enter → its start; → steps half a second
+    await page.locator('.lane').nth(0).focus();
+    await page.keyboard.press('ArrowRight');
+    assert.ok(Math.abs((await currentTime()) - (faces[1].start_time / 1000 + 0.5)) < 0.05, `ArrowRight → ${await currentTime()} s`);
+    await page.keyboard.press('Enter');
+    assert.ok(Math.abs((await currentTime()) - faces[0].start_time / 1000) < 0.05, `Enter → ${await currentTime()} s`);
+
+    // both faces boxed while on screen, none before they appear
+    await page.locator('.lane').nth(0).click({ position: { x: (box.width * 2.5) / 7, y: 5 } });
+    await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('#overlay')!.dataset.boxes === '2', undefined, { timeout: 10_000 });
+    await page.locator('.lane').nth(0).click({ position: { x: (box.width * 0.4) / 7, y: 5 } });
+    await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('#overlay')!.dataset.boxes === '0', undefined, { timeout: 10_000 });
+
+    // back to a moment with both faces for the picture
+    await page.locator('.lane').nth(1).click({ position: { x: (box.width * 2.5) / 7, y: 5 } });
+    await page.waitForFunction(() => {
+      const v = document.querySelector<HTMLVideoElement>('#player')!;
+      return !v.seeking && v.readyState >= 3 && document.querySelector<HTMLCanvasElement>('#overlay')!.dataset.boxes === '2';
+    }, undefined, { timeout: 10_000 });
+    await page.mouse.move(0, 0);
+    await page.waitForTimeout(600); // let the player's controls settle for the picture
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: new URL('playground.png', ARTIFACTS).pathname, fullPage: true });
+    // a phone-sized screen: nothing wider than the viewport
+    await page.setViewportSize({ width: 390, height: 844 });
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no horizontal scrolling at 390 px');
+    await page.screenshot({ path: new URL('playground-narrow.png', ARTIFACTS).pathname, fullPage: true });
+    await page.setViewportSize({ width: 1100, height: 1400 });
+    assert.deepEqual(problems, []);
+  });
+
+  it('a text file named bad.mp4 shows its error code and meaning', async () => {
+    expectedHttpErrors = /Failed to load resource: the server responded with a status of 400/;
+    await page.goto(`${service.url}/`);
+    assert.equal(await page.inputValue('#api-key'), key, 'the key came back from localStorage');
+    await page.setInputFiles('#file', badFile);
+    await page.click('#submit');
+    await page.waitForSelector('#error:not([hidden])', { timeout: 30_000 });
+    const text = (await page.textContent('#error')) ?? '';
+    assert.match(text, /014001104/);
+    assert.match(text, /not an MP4 or MOV/);
+    assert.equal(await page.getAttribute('#error', 'role'), 'alert');
+    assert.equal(await page.locator('#result').isHidden(), true);
+    assert.deepEqual(problems, []);
+  });
+});
