@@ -69,10 +69,13 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
   app.addContentTypeParser(['video/mp4', 'video/quicktime', 'application/octet-stream'], (_req, payload, done) => done(null, payload));
 
   app.setErrorHandler((err, req, reply) => {
+    // an upload cut at the size limit leaves its body unread: close rather than reuse the connection
+    if (isKirinError(err) && err.code === ErrorCode.FileTooLarge) reply.header('connection', 'close');
     if (isKirinError(err)) return sendError(reply, httpStatusOf(err.code), err.code, err.message);
     const e = err as { validation?: unknown; statusCode?: number; message: string; code?: string };
     if (e.validation) return sendError(reply, 400, ErrorCode.BadRequest, `invalid request: ${e.message}`);
     if (e.code === 'FST_REQ_FILE_TOO_LARGE' || e.statusCode === 413) {
+      reply.header('connection', 'close');
       return sendError(reply, 413, ErrorCode.FileTooLarge, `request body too large: ${e.message}`);
     }
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return sendError(reply, e.statusCode, ErrorCode.BadRequest, e.message);
@@ -158,7 +161,10 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     let stream: Readable;
     if (req.isMultipart()) {
       const part = await req.file();
-      if (!part || part.fieldname !== 'file') throw new KirinError(ErrorCode.BadRequest, 'multipart upload needs one field named "file"');
+      if (!part || part.fieldname !== 'file') {
+        part?.file.resume(); // drain it, or the connection stalls on the unread body
+        throw new KirinError(ErrorCode.BadRequest, 'multipart upload needs one field named "file"');
+      }
       stream = part.file;
     } else if (req.body && typeof (req.body as Readable).pipe === 'function') {
       stream = req.body as Readable;
