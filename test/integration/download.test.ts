@@ -5,19 +5,11 @@ import { readFile } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { ErrorCode, KirinError } from '../../src/errors.ts';
+import { ErrorCode } from '../../src/errors.ts';
 import { downloadVideo } from '../../src/media/download.ts';
 import { makeTempDir, type TempDir } from '../helpers/make-video.ts';
+import { hasCode } from '../helpers/assert-error.ts';
 
-function hasCode(code: string, messageIncludes: string[] = []) {
-  return (e: unknown) => {
-    assert.ok(e instanceof KirinError, `expected KirinError ${code}, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    for (const s of messageIncludes) assert.ok(e.message.includes(s), `message "${e.message}" lacks "${s}"`);
-    assert.ok(!e.message.includes('\n    at '), 'message carries a stack');
-    return true;
-  };
-}
 
 const BODY = randomBytes(50_000);
 

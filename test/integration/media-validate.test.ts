@@ -1,20 +1,13 @@
 import assert from 'node:assert/strict';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { ErrorCode, KirinError } from '../../src/errors.ts';
+import { ErrorCode } from '../../src/errors.ts';
 import { decodeFrames } from '../../src/media/decode.ts';
 import { probeVideo } from '../../src/media/probe.ts';
 import { DEFAULT_LIMITS, validateVideoFile } from '../../src/media/validate.ts';
 import { makeTempDir, makeVideo, padTo, truncateTo, type TempDir } from '../helpers/make-video.ts';
+import { hasCode } from '../helpers/assert-error.ts';
 
-function hasCode(code: string, messageIncludes: string[] = []) {
-  return (e: unknown) => {
-    assert.ok(e instanceof KirinError, `expected KirinError ${code}, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    for (const s of messageIncludes) assert.ok(e.message.includes(s), `message "${e.message}" lacks "${s}"`);
-    return true;
-  };
-}
 
 describe('validateVideoFile: one test per input rule', () => {
   let tmp: TempDir;

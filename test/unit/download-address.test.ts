@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, KirinError } from '../../src/errors.ts';
+import { ErrorCode } from '../../src/errors.ts';
 import { checkUrlAllowedStatic, isForbiddenAddress, parseVideoUrl } from '../../src/media/download.ts';
+import { hasCode } from '../helpers/assert-error.ts';
 
-function hasCode(code: string, messageIncludes: string[] = []) {
-  return (e: unknown) => {
-    assert.ok(e instanceof KirinError, `expected KirinError ${code}, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    for (const s of messageIncludes) assert.ok(e.message.includes(s), `message "${e.message}" lacks "${s}"`);
-    return true;
-  };
-}
 
 describe('isForbiddenAddress', () => {
   const forbidden: Record<string, string[]> = {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, KirinError } from '../../src/errors.ts';
+import { ErrorCode } from '../../src/errors.ts';
 import { sniffContainerBytes } from '../../src/media/container.ts';
 import { cropRect } from '../../src/media/face-image.ts';
 import { videoInfoFromProbe } from '../../src/media/probe.ts';
 import type { VideoInfo } from '../../src/media/types.ts';
 import { checkVideoInfo, DEFAULT_LIMITS, describeBytes } from '../../src/media/validate.ts';
+import { hasCode } from '../helpers/assert-error.ts';
 
 const box = (size: number, type: string, rest = '') => {
   const b = Buffer.alloc(16);
@@ -15,14 +16,6 @@ const box = (size: number, type: string, rest = '') => {
   return b;
 };
 
-function hasCode(code: string, messageIncludes: string[] = []) {
-  return (e: unknown) => {
-    assert.ok(e instanceof KirinError, `expected KirinError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    for (const s of messageIncludes) assert.ok(e.message.includes(s), `message "${e.message}" lacks "${s}"`);
-    return true;
-  };
-}
 
 describe('sniffContainerBytes', () => {
   it('ftyp with a non-QuickTime brand is mp4', () => {
