@@ -1,27 +1,19 @@
 // npm run bench:accuracy [DIR] — runs `kirin identify` on every video of DIR (default
 // ../shared/bench/public), saves the results in .bench-out/accuracy, and prints the summary
 // of the benchmark's score.mjs (which lives next to DIR).
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
+import { baseName, benchSet, repoRoot as root } from './bench-common.js';
 
 const run = promisify(execFile);
-const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
-const dir = resolve(process.argv[2] ?? join(root, '..', 'shared', 'bench', 'public'));
-const scorer = [join(dir, '..', 'score.mjs'), join(root, '..', 'shared', 'bench', 'score.mjs')].find((p) => existsSync(p));
-if (!existsSync(dir) || !scorer) {
-  console.error(`bench:accuracy needs the benchmark folder (${dir}) and its score.mjs`);
-  process.exit(2);
-}
-const out = join(root, '.bench-out', 'accuracy');
-rmSync(out, { recursive: true, force: true });
+const { dir, out, videos, score } = benchSet('accuracy', process.argv[2]);
 mkdirSync(join(out, 'images'), { recursive: true });
 
-const videos = readdirSync(dir).filter((f) => /\.(mp4|mov)$/i.test(f)).sort();
 let totalMs = 0;
 for (const v of videos) {
-  const name = v.replace(/\.(mp4|mov)$/i, '');
+  const name = baseName(v);
   const t0 = performance.now();
   let stdout = '';
   try {
@@ -40,7 +32,4 @@ for (const v of videos) {
   console.log(`${basename(v)} ${(ms / 1000).toFixed(1)} s  ${summary}`);
 }
 console.log(`analysed ${videos.length} videos in ${(totalMs / 1000).toFixed(1)} s`);
-const score = spawnSync(process.execPath, [scorer, dir, out], { encoding: 'utf8' });
-process.stdout.write(score.stdout);
-process.stderr.write(score.stderr);
-process.exit(score.status ?? 1);
+process.exit(score());

@@ -2,22 +2,14 @@
 // data folder), serves every video of DIR (default ../shared/bench/public) from a local static
 // server, submits them all by video_url, polls, saves the task objects in .bench-out/service and
 // prints the benchmark's score summary.
-import { spawn, spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createReadStream, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { baseName, benchSet, repoRoot as root } from './bench-common.js';
 
-const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
-const dir = resolve(process.argv[2] ?? join(root, '..', 'shared', 'bench', 'public'));
-const scorer = [join(dir, '..', 'score.mjs'), join(root, '..', 'shared', 'bench', 'score.mjs')].find((p) => existsSync(p));
-if (!existsSync(dir) || !scorer) {
-  console.error(`bench:service needs the benchmark folder (${dir}) and its score.mjs`);
-  process.exit(2);
-}
-const out = join(root, '.bench-out', 'service');
-rmSync(out, { recursive: true, force: true });
-mkdirSync(out, { recursive: true });
+const { dir, out, videos, score } = benchSet('service', process.argv[2]);
 
 // the videos, served like any web host would
 const files = createServer((req, res) => {
@@ -48,7 +40,6 @@ const { key, base } = await new Promise<{ key: string; base: string }>((res, rej
 });
 const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
 
-const videos = readdirSync(dir).filter((f) => /\.(mp4|mov)$/i.test(f)).sort();
 const t0 = performance.now();
 const ids = new Map<string, string>();
 for (const v of videos) {
@@ -67,7 +58,7 @@ while (pending.size) {
     const task = (await (await fetch(`${base}/model/v1/generation/${ids.get(v)}`, { headers: auth })).json()) as { status: string; error?: { code: string } };
     if (task.status !== 'completed' && task.status !== 'failed') continue;
     pending.delete(v);
-    writeFileSync(join(out, `${v.replace(/\.(mp4|mov)$/i, '')}.json`), JSON.stringify(task, null, 2));
+    writeFileSync(join(out, `${baseName(v)}.json`), JSON.stringify(task, null, 2));
     console.log(`${v}: ${task.status}${task.error ? ` ${task.error.code}` : ''} after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
 }
@@ -75,6 +66,4 @@ console.log(`${videos.length} videos through the API in ${((performance.now() - 
 server.kill('SIGTERM');
 files.close();
 rmSync(dataDir, { recursive: true, force: true });
-const score = spawnSync(process.execPath, [scorer, dir, out], { encoding: 'utf8' });
-process.stdout.write(score.stdout);
-process.exit(score.status ?? 1);
+process.exit(score());
