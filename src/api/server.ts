@@ -46,6 +46,10 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     logger: d.logger ?? false,
     bodyLimit: 1 << 20,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    // errors raised before a route runs (a bad %-escape, an over-long URL) get the contract's body too
+    frameworkErrors: (err, _req, reply) => {
+      void sendError(reply, err.statusCode && err.statusCode < 500 ? err.statusCode : 400, ErrorCode.BadRequest, err.message);
+    },
   });
   app.decorateRequest('owner', '');
 
@@ -76,7 +80,9 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     if (e.validation) return sendError(reply, 400, ErrorCode.BadRequest, `invalid request: ${e.message}`);
     if (e.code === 'FST_REQ_FILE_TOO_LARGE' || e.statusCode === 413) {
       reply.header('connection', 'close');
-      return sendError(reply, 413, ErrorCode.FileTooLarge, `request body too large: ${e.message}`);
+      // a video over the limit is 014001103; any other body over Fastify's limit is a bad request
+      const code = e.code === 'FST_REQ_FILE_TOO_LARGE' ? ErrorCode.FileTooLarge : ErrorCode.BadRequest;
+      return sendError(reply, 413, code, `request body too large: ${e.message}`);
     }
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return sendError(reply, e.statusCode, ErrorCode.BadRequest, e.message);
     req.log.error({ err }, 'unhandled error');
@@ -145,19 +151,8 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
   });
 
   // ---- uploads (§4)
-  const videoJson = (v: { id: string; duration_ms: number; width: number; height: number; fps: number; format: string; size_bytes: number; expires_at: number }) => ({
-    video_id: v.id, duration_ms: v.duration_ms, width: v.width, height: v.height, fps: v.fps, format: v.format, size_bytes: Number(v.size_bytes), expires_at: sec(v.expires_at),
-  });
-
-  app.post('/v1/videos', {
-    ...secured,
-    schema: {
-      summary: 'Upload a video (multipart field "file", or a raw video/mp4 or video/quicktime body); validated at once',
-      tags: ['videos'],
-      response: { 201: { $ref: 'Video#' }, 413: { $ref: 'Error#' }, ...errorResponses },
-    },
-  }, async (req, reply) => {
-    const videoId = newId('vid');
+  /** The upload's bytes in a scratch file: multipart field "file", or a raw video body. */
+  const readUpload = async (req: FastifyRequest, name: string): Promise<{ file: string; bytes: number; truncated: boolean }> => {
     let stream: Readable;
     if (req.isMultipart()) {
       const part = await req.file();
@@ -171,10 +166,36 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     } else {
       throw new KirinError(ErrorCode.BadRequest, 'send the video as multipart field "file" or as a video/mp4 or video/quicktime body');
     }
-    const { file, bytes } = await receiveUpload(stream, d.blobs.tempDir(), `${videoId}.upload`, DEFAULT_LIMITS.maxBytes);
+    const got = await receiveUpload(stream, d.blobs.tempDir(), name, DEFAULT_LIMITS.maxBytes);
+    return { ...got, truncated: Boolean((stream as { truncated?: boolean }).truncated) };
+  };
+
+  const videoJson = (v: { id: string; duration_ms: number; width: number; height: number; fps: number; format: string; size_bytes: number; expires_at: number }) => ({
+    video_id: v.id, duration_ms: v.duration_ms, width: v.width, height: v.height, fps: v.fps, format: v.format, size_bytes: Number(v.size_bytes), expires_at: sec(v.expires_at),
+  });
+
+  app.post('/v1/videos', {
+    ...secured,
+    schema: {
+      summary: 'Upload a video (multipart field "file", or a raw video/mp4 or video/quicktime body); validated at once',
+      tags: ['videos'],
+      response: { 201: { $ref: 'Video#' }, 413: { $ref: 'Error#' }, ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const videoId = newId('vid');
+    let upload: { file: string; bytes: number; truncated: boolean };
+    try {
+      upload = await readUpload(req, `${videoId}.upload`);
+    } catch (e) {
+      // a broken multipart body (busboy's errors carry no status) is the client's bad request;
+      // file-system errors (they name a syscall) stay internal
+      if (isKirinError(e) || (e as NodeJS.ErrnoException).syscall) throw e;
+      throw new KirinError(ErrorCode.BadRequest, `malformed upload: ${(e as Error).message}`);
+    }
+    const { file, bytes } = upload;
     try {
       // multipart cuts a file at its size limit and marks it truncated instead of failing
-      if ((stream as { truncated?: boolean }).truncated) {
+      if (upload.truncated) {
         throw new KirinError(ErrorCode.FileTooLarge, `file larger than ${Math.round(DEFAULT_LIMITS.maxBytes / 1048576)} MB: stopped reading at the limit`);
       }
       const info = await validateVideoFile(file);
