@@ -4,3 +4,6 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** Milliseconds to the Unix seconds the API speaks. */
+export const unixSeconds = (ms: number): number => Math.floor(ms / 1000);

@@ -6,7 +6,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Clock } from '../clock.js';
+import { unixSeconds as sec, type Clock } from '../clock.js';
 import type { ServiceConfig } from '../config.js';
 import { ErrorCode, KirinError, isKirinError } from '../errors.js';
 import { DEFAULT_LIMITS, validateVideoFile } from '../media/validate.js';
@@ -39,7 +39,6 @@ declare module 'fastify' {
   }
 }
 
-const sec = (ms: number) => Math.floor(ms / 1000);
 
 export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({

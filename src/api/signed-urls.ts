@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { unixSeconds } from '../clock.js';
 
 /** URLs of face pictures that work without a key until `exp` (Unix seconds), bound to one file id. */
 export class UrlSigner {
@@ -14,7 +15,7 @@ export class UrlSigner {
   }
 
   url(fileId: string, expiresAtMs: number): string {
-    const exp = Math.floor(expiresAtMs / 1000);
+    const exp = unixSeconds(expiresAtMs);
     return `${this.publicUrl}/files/${fileId}.jpg?exp=${exp}&sig=${this.sig(fileId, exp)}`;
   }
 

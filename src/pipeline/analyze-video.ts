@@ -75,6 +75,8 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
   const cuts = new CutDetector();
   const observations = new Map<number, FrameObservation>();
   const usable = (s: FaceSighting) => judgeSighting(s, cfg, sourceScale).usable;
+  /** First frame of the current shot: a face found later cannot have appeared before it. */
+  let lastCut = 0;
   const boxes = (...lists: (readonly FaceSighting[] | undefined)[]) => lists.flatMap((l) => l?.map((f) => f.box) ?? []);
 
   const observeAt = async (frame: number, hints: readonly Box[], detectIn: readonly (Box | undefined)[] = [], embed = false): Promise<FrameObservation> => {
@@ -127,7 +129,6 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
   };
 
   let last: FrameObservation | undefined;
-  let lastCut = 0;
   let lastDetectMs = -Infinity;
   let lastTileMs = -Infinity;
   let tileRounds = 0;

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { FaceTimeline } from '../analysis/types.js';
+import { newId } from '../storage/ids.js';
 import type { IdentifiedVideo } from './identify-file.js';
 
 export interface Box {
@@ -57,7 +57,7 @@ export interface ResultContext {
   imageUrl: (face: IdentifySummary['faces'][number]) => string;
 }
 
-export const newRequestId = () => `req_${randomUUID().replace(/-/g, '')}`;
+export const newRequestId = () => newId('req');
 
 export function summarize(video: IdentifiedVideo): IdentifySummary {
   const { info, analysis, pictures } = video;
@@ -95,7 +95,7 @@ export function buildResultJson(summary: IdentifySummary, ctx: ResultContext): R
     message: 'SUCCEED',
     request_id: ctx.requestId ?? newRequestId(),
     data: {
-      session_id: ctx.sessionId ?? `sess_${randomUUID().replace(/-/g, '')}`,
+      session_id: ctx.sessionId ?? newId('sess'),
       final_unit_deduction: ctx.finalUnitDeduction ?? '1',
       face_data: summary.faces.map((f) => ({
         face_id: f.face_id,

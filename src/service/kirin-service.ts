@@ -11,7 +11,6 @@ import { LocalBlobStore } from '../storage/blobs.js';
 import { migrate, openSqlite, type Db } from '../storage/database.js';
 import { CallbackQueue } from '../tasks/callbacks.js';
 import { sweepExpired } from '../tasks/retention.js';
-import { toTaskObject } from '../tasks/task-object.js';
 import { TaskRunner } from '../tasks/task-runner.js';
 import { TaskService } from '../tasks/task-service.js';
 import { WorkerPool } from '../tasks/worker-pool.js';
@@ -56,13 +55,8 @@ export async function startService(config: ServiceConfig, opts: StartOptions = {
   const pool = new WorkerPool(config.workers);
   const callbacks = new CallbackQueue(db, config.callbacks, secrets.callbackSecret, clock);
   let runner: TaskRunner | undefined;
-  const tasks = new TaskService(db, config, clock, () => runner?.pump(), (taskId) => {
-    runner?.cancel(taskId);
-    void db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirst().then((row) => {
-      if (row?.callback_url) return callbacks.enqueue(row.id, row.callback_url, JSON.stringify(toTaskObject(row)));
-    });
-  });
-  runner = new TaskRunner({ db, config, clock, blobs, pool, signer, tasks, callbacks });
+  const tasks = new TaskService(db, config, clock, callbacks, () => runner?.pump(), (taskId) => runner?.cancel(taskId));
+  runner = new TaskRunner({ db, config, clock, blobs, pool, signer, tasks });
   await runner.start();
   callbacks.start();
   const sweep = () => sweepExpired(db, blobs, clock);

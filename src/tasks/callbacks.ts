@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { Clock } from '../clock.js';
+import { unixSeconds, type Clock } from '../clock.js';
 import type { ServiceConfig } from '../config.js';
 import type { Db } from '../storage/database.js';
 import { newId } from '../storage/ids.js';
@@ -69,7 +69,7 @@ export class CallbackQueue {
         headers: {
           'content-type': 'application/json',
           'user-agent': 'kirin-face-callback/1',
-          'x-kirin-signature': signCallback(this.secret, cb.body, Math.floor(this.clock.now() / 1000)),
+          'x-kirin-signature': signCallback(this.secret, cb.body, unixSeconds(this.clock.now())),
         },
         body: cb.body,
         redirect: 'manual',

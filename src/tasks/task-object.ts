@@ -1,3 +1,4 @@
+import { unixSeconds } from '../clock.js';
 import type { TaskTable } from '../storage/schema.js';
 
 /** The task object of CONTRACT.md §1, as clients see it. */
@@ -19,7 +20,7 @@ export interface TaskObject {
   };
 }
 
-const sec = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
+const sec = (ms: number | null) => (ms === null ? null : unixSeconds(ms));
 
 export function toTaskObject(t: Omit<TaskTable, 'attempts'> & { attempts?: number }): TaskObject {
   const obj: TaskObject = {

@@ -10,9 +10,7 @@ import type { LocalBlobStore } from '../storage/blobs.js';
 import type { Db } from '../storage/database.js';
 import { newId } from '../storage/ids.js';
 import type { TaskTable } from '../storage/schema.js';
-import type { CallbackQueue } from './callbacks.js';
 import type { TaskService } from './task-service.js';
-import { toTaskObject } from './task-object.js';
 import type { WorkerPool } from './worker-pool.js';
 
 type Task = Omit<TaskTable, 'attempts'>;
@@ -25,7 +23,6 @@ export interface RunnerDeps {
   pool: WorkerPool;
   signer: UrlSigner;
   tasks: TaskService;
-  callbacks: CallbackQueue;
 }
 
 /**
@@ -105,7 +102,7 @@ export class TaskRunner {
   }
 
   private async process(task: Task, signal: AbortSignal): Promise<void> {
-    const { db, clock, blobs, config } = this.d;
+    const { db, clock, blobs } = this.d;
     const work = join(blobs.tempDir(), task.id);
     try {
       await mkdir(work, { recursive: true });
@@ -153,7 +150,7 @@ export class TaskRunner {
   }
 
   private async complete(task: Task, summary: IdentifySummary): Promise<void> {
-    const { db, blobs, clock, config, signer } = this.d;
+    const { blobs, clock, config, signer } = this.d;
     const now = clock.now();
     const sessionId = newId('sess');
     const expiresAt = now + config.retentionMs;
@@ -201,7 +198,7 @@ export class TaskRunner {
     );
   }
 
-  /** Moves a processing task to its end state once, then announces it and queues its callback. */
+  /** Moves a processing task to its end state once, then announces it (callback, waiters). */
   private async finish(taskId: string, set: Partial<Task>, also?: (trx: Db) => Promise<void>): Promise<void> {
     const { db } = this.d;
     const done = await db.transaction().execute(async (trx) => {
@@ -210,9 +207,6 @@ export class TaskRunner {
       await also?.(trx as unknown as Db);
       return true;
     });
-    if (!done) return;
-    const row = await db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
-    if (row.callback_url) await this.d.callbacks.enqueue(row.id, row.callback_url, JSON.stringify(toTaskObject(row)));
-    this.d.tasks.events.emit('settled', taskId);
+    if (done) await this.d.tasks.announceSettled(taskId);
   }
 }

@@ -6,6 +6,7 @@ import { checkUrlAllowedStatic, parseVideoUrl } from '../media/download.js';
 import type { Db } from '../storage/database.js';
 import { newId } from '../storage/ids.js';
 import type { TaskTable } from '../storage/schema.js';
+import type { CallbackQueue } from './callbacks.js';
 import { toTaskObject, type TaskObject } from './task-object.js';
 
 export const MODEL = 'kirin_identify_face';
@@ -29,6 +30,7 @@ export class TaskService {
     private readonly db: Db,
     private readonly config: ServiceConfig,
     private readonly clock: Clock,
+    private readonly callbacks: CallbackQueue,
     private readonly onCreated: () => void,
     private readonly onCancelled: (taskId: string) => void,
   ) {
@@ -130,7 +132,7 @@ export class TaskService {
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) > 0) {
       this.onCancelled(id);
-      this.events.emit('settled', id);
+      await this.announceSettled(id);
     }
     return this.get(owner, id);
   }
@@ -154,6 +156,13 @@ export class TaskService {
       this.events.on('settled', onSettled);
     });
     return this.get(owner, id);
+  }
+
+  /** A task just became completed or failed: queue its callback and wake whoever waits for it. */
+  async announceSettled(taskId: string): Promise<void> {
+    const row = await this.db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
+    if (row.callback_url) await this.callbacks.enqueue(row.id, row.callback_url, JSON.stringify(toTaskObject(row)));
+    this.events.emit('settled', taskId);
   }
 
   private byExternalId(owner: string, externalId: string) {
