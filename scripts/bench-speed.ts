@@ -3,31 +3,16 @@
 // times, frames decoded, frames through each model and peak memory. Without VIDEO it makes a
 // 60 s 1080p30 talking-head clip (from ../shared/bench/clips, or a face photo of face-api).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ffmpegPath } from '../src/media/binaries.js';
+import { repoRoot as root, speedClip } from './bench-common.js';
 
-const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const ffmpeg = ffmpegPath();
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 
-function makeClip(): string {
-  const out = join(root, '.bench-out', 'speed-60s-1080p30.mp4');
-  if (existsSync(out)) return out;
-  mkdirSync(dirname(out), { recursive: true });
-  const clip = join(root, '..', 'shared', 'bench', 'clips', 'lp_d9.mp4');
-  const photo = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api')), '..', 'demo', 'sample1.jpg');
-  const input = existsSync(clip) ? ['-stream_loop', '-1', '-i', clip] : ['-loop', '1', '-framerate', '30', '-i', photo];
-  execFileSync(ffmpeg, ['-v', 'error', '-y', ...input, '-t', '60', '-vf',
-    'fps=30,scale=1920:1080:force_original_aspect_ratio=decrease,pad=1920:1080:(ow-iw)/2:(oh-ih)/2,format=yuv420p',
-    '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-an', out], { stdio: 'inherit' });
-  return out;
-}
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const video = resolve(process.argv[2] ?? makeClip());
+const video = resolve(process.argv[2] ?? speedClip());
 const decodeMs: number[] = [], identifyMs: number[] = [];
 let stats: Record<string, unknown> = {};
 for (let i = 0; i < runs; i++) {

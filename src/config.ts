@@ -18,6 +18,37 @@ export interface ServiceConfig {
   sweepEveryMs: number;
   pricing: { unitsPerTask: string; costPerTaskUsd: string };
   callbacks: { maxAttempts: number; firstDelayMs: number; timeoutMs: number };
+  /** Abuse limits (README, Security); 0 turns one off. */
+  limits: {
+    /** Requests a minute per owner on routes that need a key. */
+    requestsPerMinute: number;
+    /** Creates (tasks, synchronous calls, uploads) a minute per owner. */
+    createsPerMinute: number;
+    /** Tasks one owner may have pending or processing. */
+    activeTasksPerOwner: number;
+    /** Tasks that may be pending in all. */
+    queuedTasks: number;
+    /** Largest JSON request body (uploads have their own 100 MB limit). */
+    bodyBytes: number;
+  };
+  /** postgres://… for Postgres; '' = SQLite in dataDir. */
+  databaseUrl: string;
+  /** The BullMQ queue (scale-out); redisUrl '' = the tasks table as the queue, in-process. */
+  queue: { redisUrl: string; prefix: string; lockMs: number; attempts: number };
+  /** storage.url s3://bucket[/prefix] for S3-compatible storage; '' = files under dataDir. */
+  storage: S3Settings;
+}
+
+export interface S3Settings {
+  url: string;
+  endpoint: string;
+  region: string;
+  /** '' = the AWS SDK's default credential chain (AWS_* variables, instance roles, …). */
+  accessKeyId: string;
+  secretAccessKey: string;
+  forcePathStyle: boolean;
+  /** Face pictures: the API checks the signature, then redirects to a short-lived presigned URL. */
+  presign: boolean;
 }
 
 const num = (v: string | undefined, dflt: number): number => {
@@ -47,6 +78,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
       maxAttempts: num(env.KIRIN_CALLBACK_MAX_ATTEMPTS, 8),
       firstDelayMs: num(env.KIRIN_CALLBACK_FIRST_DELAY_MS, 2000),
       timeoutMs: num(env.KIRIN_CALLBACK_TIMEOUT_MS, 10_000),
+    },
+    limits: {
+      requestsPerMinute: num(env.KIRIN_RATE_LIMIT_PER_MIN, 1200),
+      createsPerMinute: num(env.KIRIN_CREATE_LIMIT_PER_MIN, 60),
+      activeTasksPerOwner: num(env.KIRIN_MAX_ACTIVE_TASKS, 16),
+      queuedTasks: num(env.KIRIN_MAX_QUEUED_TASKS, 1000),
+      bodyBytes: num(env.KIRIN_BODY_LIMIT_BYTES, 1 << 20),
+    },
+    databaseUrl: env.KIRIN_DATABASE_URL ?? '',
+    queue: {
+      redisUrl: env.KIRIN_REDIS_URL ?? '',
+      prefix: env.KIRIN_REDIS_PREFIX || 'kirin',
+      lockMs: Math.max(1000, num(env.KIRIN_QUEUE_LOCK_MS, 30_000)),
+      attempts: Math.max(1, num(env.KIRIN_QUEUE_ATTEMPTS, 3)),
+    },
+    storage: {
+      url: env.KIRIN_STORAGE_URL ?? '',
+      endpoint: env.KIRIN_S3_ENDPOINT ?? '',
+      region: env.KIRIN_S3_REGION || 'us-east-1',
+      accessKeyId: env.KIRIN_S3_ACCESS_KEY_ID ?? '',
+      secretAccessKey: env.KIRIN_S3_SECRET_ACCESS_KEY ?? '',
+      forcePathStyle: (env.KIRIN_S3_FORCE_PATH_STYLE ?? (env.KIRIN_S3_ENDPOINT ? '1' : '0')) === '1',
+      presign: env.KIRIN_S3_PRESIGN === '1',
     },
   };
 }

@@ -183,4 +183,5 @@ export const errorResponses = {
   400: { $ref: 'Error#' },
   401: { $ref: 'Error#' },
   404: { $ref: 'Error#' },
+  429: { description: 'Rate, concurrency or queue limit (014001401); the Retry-After header says how many seconds to wait', $ref: 'Error#' },
 } as const;

@@ -11,26 +11,32 @@ import type { ServiceConfig } from '../config.js';
 import { ErrorCode, KirinError, isKirinError } from '../errors.js';
 import { DEFAULT_LIMITS, validateVideoFile } from '../media/validate.js';
 import { authenticate } from '../storage/api-keys.js';
-import type { LocalBlobStore } from '../storage/blobs.js';
+import type { BlobStore } from '../storage/blobs.js';
 import type { Db } from '../storage/database.js';
 import { newId } from '../storage/ids.js';
 import type { TaskService } from '../tasks/task-service.js';
 import { httpStatusOf, sendError } from './errors.js';
+import { safeLoggerOptions } from './log-safety.js';
 import type { Metrics } from './metrics.js';
 import { createTaskBody, errorBody, errorResponses, listQuery, resultJson, sessionObject, syncBody, taskObject, videoObject } from './schemas.js';
 import type { UrlSigner } from './signed-urls.js';
+import { keyRateLimits, type RateLimitStore } from './rate-limits.js';
+import { TaskAdmission } from './task-admission.js';
+import { TooManyRequests } from './too-many-requests.js';
 import { receiveUpload } from './upload.js';
 
 export interface ApiDeps {
   config: ServiceConfig;
   db: Db;
-  blobs: LocalBlobStore;
+  blobs: BlobStore;
   tasks: TaskService;
   signer: UrlSigner;
   clock: Clock;
   metrics: Metrics;
   ready: () => Promise<boolean>;
   logger?: boolean | object;
+  /** Where rate-limit counters live (default: this process's memory). */
+  rateLimitStore?: RateLimitStore;
 }
 
 declare module 'fastify' {
@@ -42,8 +48,8 @@ declare module 'fastify' {
 
 export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: d.logger ?? false,
-    bodyLimit: 1 << 20,
+    logger: safeLoggerOptions(d.logger),
+    bodyLimit: d.config.limits.bodyBytes,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     // errors raised before a route runs (a bad %-escape, an over-long URL) get the contract's body too
     frameworkErrors: (err, _req, reply) => {
@@ -67,11 +73,18 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(multipart, { limits: { fileSize: DEFAULT_LIMITS.maxBytes, files: 1, fields: 5 } });
   for (const s of [errorBody, taskObject, resultJson, videoObject, sessionObject]) app.addSchema(s);
+  const limits = await keyRateLimits(app, d.config.limits, d.rateLimitStore);
+  const admission = new TaskAdmission(d.db, d.config.limits);
 
   // raw uploads: hand the body over as a stream, unread
   app.addContentTypeParser(['video/mp4', 'video/quicktime', 'application/octet-stream'], (_req, payload, done) => done(null, payload));
 
   app.setErrorHandler((err, req, reply) => {
+    if (err instanceof TooManyRequests) {
+      reply.header('retry-after', String(err.retryAfterSeconds));
+      // an upload refused before it was read: close rather than read 100 MB only to drop it
+      if (req.headers['transfer-encoding'] || Number(req.headers['content-length'] ?? 0) > 65_536) reply.header('connection', 'close');
+    }
     // an upload cut at the size limit leaves its body unread: close rather than reuse the connection
     if (isKirinError(err) && err.code === ErrorCode.FileTooLarge) reply.header('connection', 'close');
     if (isKirinError(err)) return sendError(reply, httpStatusOf(err.code), err.code, err.message);
@@ -84,7 +97,8 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
       return sendError(reply, 413, code, `request body too large: ${e.message}`);
     }
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return sendError(reply, e.statusCode, ErrorCode.BadRequest, e.message);
-    req.log.error({ err }, 'unhandled error');
+    req.log.error({ err }, 'unhandled error'); // the logger's err serializer keeps type and message, no stack
+    req.log.debug({ stack: (err as Error).stack }, 'unhandled error: stack');
     return sendError(reply, 500, ErrorCode.Internal, 'internal error');
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, 404, ErrorCode.BadRequest, `no route ${req.method} ${req.url.split('?')[0]}`));
@@ -100,14 +114,19 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     req.owner = who.owner;
   };
   // onRequest: before the body is read or validated, so a stranger learns nothing but 401
-  const secured = { onRequest: auth };
+  const secured = { onRequest: [auth, limits.requests] };
+  // creating tasks and uploading cost far more than reading: a second, tighter limit
+  const securedCreate = { onRequest: [auth, limits.requests, limits.creates] };
   const notFound = (reply: FastifyReply, what: string) => sendError(reply, 404, ErrorCode.BadRequest, `${what} not found`);
 
   // ---- tasks (CONTRACT.md §1)
   app.post('/model/v1/generation', {
-    ...secured,
+    ...securedCreate,
     schema: { summary: 'Create an identify-face task', tags: ['tasks'], body: createTaskBody, response: { 200: { $ref: 'Task#' }, ...errorResponses } },
-  }, async (req) => d.tasks.create(req.owner, req.body as Record<string, unknown>));
+  }, async (req) => {
+    const body = req.body as Record<string, unknown>;
+    return admission.admit(req.owner, body.external_task_id, () => d.tasks.create(req.owner, body));
+  });
 
   app.get('/model/v1/generation/:task_id', {
     ...secured,
@@ -174,7 +193,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
   });
 
   app.post('/v1/videos', {
-    ...secured,
+    ...securedCreate,
     schema: {
       summary: 'Upload a video (multipart field "file", or a raw video/mp4 or video/quicktime body); validated at once',
       tags: ['videos'],
@@ -237,7 +256,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
 
   // ---- the synchronous form (§4)
   app.post('/v1/videos/identify-face', {
-    ...secured,
+    ...securedCreate,
     schema: {
       summary: 'Identify faces and wait for the answer (the result JSON itself)',
       tags: ['tasks'],
@@ -246,7 +265,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     },
   }, async (req, reply) => {
     const body = req.body as { video_id?: string; video_url?: string };
-    const task = await d.tasks.create(req.owner, { model: 'kirin_identify_face', video_id: body.video_id, video_url: body.video_url });
+    const task = await admission.admit(req.owner, undefined, () => d.tasks.create(req.owner, { model: 'kirin_identify_face', video_id: body.video_id, video_url: body.video_url }));
     const done = await d.tasks.waitSettled(req.owner, task.id, d.config.syncTimeoutMs);
     if (done?.status === 'completed') return JSON.parse(done.output![0].content[0].text);
     if (done?.status === 'failed') {
@@ -298,6 +317,9 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     if (!f || f.expires_at <= d.clock.now() || !(await d.blobs.exists(f.blob_key))) {
       return sendError(reply, 404, ErrorCode.SessionUnknown, 'the picture has expired with its session');
     }
+    // S3 with KIRIN_S3_PRESIGN=1: the bytes come from the bucket, by a short-lived presigned URL
+    const direct = await d.blobs.directUrl?.(f.blob_key, 300);
+    if (direct) return reply.header('cache-control', 'no-store').redirect(direct, 302);
     return reply.header('content-type', f.content_type).header('cache-control', 'private, max-age=3600').send(await d.blobs.read(f.blob_key));
   });
 

@@ -20,7 +20,7 @@ export async function identifyCommand(args: IdentifyCommandArgs): Promise<string
     if (process.env.KIRIN_STATS) {
       const { stats } = video.analysis;
       const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-      process.stderr.write(`kirin-stats ${JSON.stringify({ ...stats, maxRssMb })}\n`);
+      process.stderr.write(`kirin-stats ${JSON.stringify({ ...stats, maxRssMb, doneAtMs: Math.round(performance.now()) })}\n`);
     }
     return JSON.stringify(buildResultJson(summarize(video), { imageUrl: (face) => pathToFileURL(face.picture_file).href }), null, 2);
   } finally {

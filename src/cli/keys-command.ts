@@ -1,14 +1,16 @@
 import { join } from 'node:path';
 import { loadConfig } from '../config.js';
-import { databaseFile } from '../service/kirin-service.js';
-import { loadSecrets } from '../service/secrets.js';
+import { loadSecrets, loadSharedSecrets } from '../service/secrets.js';
 import { createApiKey, listApiKeys, revokeApiKey } from '../storage/api-keys.js';
-import { migrate, openSqlite } from '../storage/database.js';
+import { migrate, openDatabase } from '../storage/database.js';
 
-/** `kirin keys create --name N [--owner O] | list | revoke KEY_ID`, against KIRIN_DATA_DIR (also while the server runs). */
+/**
+ * `kirin keys create --name N [--owner O] | list | revoke KEY_ID`, against the configured
+ * database: KIRIN_DATABASE_URL, else the SQLite file in KIRIN_DATA_DIR (also while the server runs).
+ */
 export async function keysCommand(args: string[], opts: { name?: string; owner?: string }): Promise<number> {
   const config = loadConfig();
-  const db = openSqlite(databaseFile(config));
+  const db = openDatabase(config);
   try {
     await migrate(db);
     const [sub, id] = args;
@@ -43,8 +45,19 @@ export async function keysCommand(args: string[], opts: { name?: string; owner?:
   }
 }
 
-export function callbackSecretCommand(): number {
+/** `kirin callback-secret`: from the database when it is Postgres (shared by all processes), else from the data folder. */
+export async function callbackSecretCommand(): Promise<number> {
   const config = loadConfig();
-  process.stdout.write(`${loadSecrets(join(config.dataDir, 'secrets.json')).callbackSecret}\n`);
-  return 0;
+  if (!config.databaseUrl) {
+    process.stdout.write(`${loadSecrets(join(config.dataDir, 'secrets.json')).callbackSecret}\n`);
+    return 0;
+  }
+  const db = openDatabase(config);
+  try {
+    await migrate(db);
+    process.stdout.write(`${(await loadSharedSecrets(db)).callbackSecret}\n`);
+    return 0;
+  } finally {
+    await db.destroy();
+  }
 }

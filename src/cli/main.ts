@@ -1,14 +1,13 @@
 import { parseArgs } from 'node:util';
 import { ErrorCode, isKirinError } from '../errors.js';
-import { identifyCommand } from './identify-command.js';
-import { callbackSecretCommand, keysCommand } from './keys-command.js';
-import { startCommand } from './start-command.js';
 
 const HELP = `kirin — which faces in a video can be lip-synced, and when
 
 Usage:
   kirin identify FILE [--out DIR]          analyse a local MP4/MOV and print the result JSON
-  kirin start                              serve the HTTP API (PORT, KIRIN_DATA_DIR, … see README)
+  kirin start                              serve the HTTP API and analyse, in one process (see README)
+  kirin api                                scale-out: serve the HTTP API only (needs KIRIN_REDIS_URL)
+  kirin worker                             scale-out: analyse queued tasks only (needs KIRIN_REDIS_URL)
   kirin keys create --name N [--owner O]   make an API key (printed alone on the last line)
   kirin keys list                          list keys
   kirin keys revoke KEY_ID                 revoke a key
@@ -56,12 +55,16 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  if (command === 'start') {
-    await startCommand();
+  // each command imports only what it needs: `identify` starts without the server's modules
+  const servers = ['start', 'api', 'worker'] as const;
+  if ((servers as readonly string[]).includes(command)) {
+    const commands = await import('./start-command.js');
+    const run = { start: commands.startCommand, api: commands.apiCommand, worker: commands.workerCommand }[command as (typeof servers)[number]];
+    await run();
     return -1; // keeps running
   }
-  if (command === 'keys') return keysCommand(rest, { name: parsed.values.name, owner: parsed.values.owner });
-  if (command === 'callback-secret') return callbackSecretCommand();
+  if (command === 'keys') return (await import('./keys-command.js')).keysCommand(rest, { name: parsed.values.name, owner: parsed.values.owner });
+  if (command === 'callback-secret') return (await import('./keys-command.js')).callbackSecretCommand();
   if (command !== 'identify') {
     process.stderr.write(`unknown command: ${command}\n\n${HELP}`);
     return 2;
@@ -71,6 +74,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    const { identifyCommand } = await import('./identify-command.js');
     process.stdout.write((await identifyCommand({ file: rest[0], outDir: parsed.values.out })) + '\n');
     return 0;
   } catch (e) {

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { ErrorCode, KirinError } from '../errors.ts';
 import { ffmpegPath, passthroughSyncArgs, showinfoFilter } from './binaries.ts';
 import { localInput, probeVideo } from './probe.ts';
-import { stderrTail } from './run-tool.ts';
+import { spawnOffThread } from './off-thread-process.ts';
+import { UNTRUSTED_INPUT_OPTIONS, stderrTail, toolCommand, toolFault, toolLimits } from './run-tool.ts';
 import type { DecodedFrame, VideoInfo } from './types.ts';
 
 export interface DecodeOptions {
@@ -22,6 +22,13 @@ export interface DecodeOptions {
    */
   skipLoopFilter?: boolean;
   /**
+   * Do not decode frames that no other frame refers to (most B-frames of a typical H.264 file):
+   * nearly half the decoding work of such a file, at the price of a coarser timeline (the frames
+   * emitted are no longer consecutive, so `index` counts emitted frames). A file without such
+   * frames is decoded whole.
+   */
+  skipNonReference?: boolean;
+  /**
    * 'rgb24' (default): packed RGB, 3 bytes a pixel. 'yuv420p': planar Y, then U and V at half
    * size (1.5 bytes a pixel; width and height must be even) — less work for ffmpeg and the pipe.
    */
@@ -40,11 +47,14 @@ export const DEFAULT_DECODE_TIMEOUT_MS = 10 * 60_000;
  * the first): ffmpeg's `showinfo` filter logs every frame's pts on stderr just before the frame
  * is written to stdout, and the n-th log line is paired with the n-th frame.
  *
- * A frame's `data` buffer is valid until the next frame is pulled (buffers are recycled): copy it to keep it.
+ * Every frame's `data` is a buffer of its own: the caller may keep it (no copy needed). ffmpeg's
+ * output is read by another thread (off-thread-process.ts), so a busy caller never stalls ffmpeg
+ * on a full pipe; up to `prefetchFrames` frames wait for the caller.
  *
  * Throws KirinError 014001108 if ffmpeg fails or the decoded frames end clearly before the declared
- * duration (a truncated file). On abort or timeout ffmpeg is killed (SIGKILL); breaking out of a
- * `for await` loop kills it too.
+ * duration (a truncated file) or needs more than the memory limit, 014002095 if ffmpeg hangs or
+ * crashes (run-tool.ts). On abort or timeout ffmpeg is killed (SIGKILL); breaking out of a `for await`
+ * loop kills it too.
  */
 export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGenerator<DecodedFrame> {
   const { width, height, signal } = opts;
@@ -56,7 +66,7 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
     throw new RangeError(`yuv420p frames need an even size, got ${width}×${height}`);
   }
   const everyNth = Math.max(1, Math.floor(opts.everyNth ?? 1));
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_DECODE_TIMEOUT_MS;
+  const timeoutMs = opts.timeoutMs ?? toolLimits().decodeTimeoutMs;
   signal?.throwIfAborted();
   const info = opts.info ?? (await probeVideo(path, { signal }));
   signal?.throwIfAborted();
@@ -74,8 +84,9 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
     '-nostdin', '-hide_banner', '-nostats',
     // showinfo logs at info level; errors still end up in the stderr tail.
     '-loglevel', 'info',
-    '-protocol_whitelist', 'file',
+    ...UNTRUSTED_INPUT_OPTIONS,
     ...(opts.skipLoopFilter ? ['-skip_loop_filter', 'all'] : []),
+    ...(opts.skipNonReference ? ['-skip_frame', 'noref'] : []),
     '-i', localInput(path),
     '-map', info.streamIndex !== undefined ? `0:${info.streamIndex}` : '0:v:0',
     '-an', '-sn', '-dn',
@@ -86,7 +97,9 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
     'pipe:1',
   ];
 
-  const child = spawn(ffmpegPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const frameBytes = pixelFormat === 'yuv420p' ? (width * height * 3) / 2 : width * height * 3;
+  // read by another thread: ffmpeg never waits on a full pipe while this thread runs the models
+  const child = spawnOffThread(...toolCommand(ffmpegPath(), args), frameBytes);
   let spawnError: Error | undefined;
   let timedOut = false;
   let aborted = false;
@@ -154,7 +167,6 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
     notify();
   });
 
-  const frameBytes = pixelFormat === 'yuv420p' ? (width * height * 3) / 2 : width * height * 3;
   const prefetch = Math.max(2, Math.floor(opts.prefetchFrames ?? (64 << 20) / frameBytes));
   const fallbackStepSec = everyNth / (info.fps > 0 ? info.fps : 30);
   let emitted = 0;
@@ -175,12 +187,9 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
 
   // Read stdout eagerly into a bounded queue so ffmpeg keeps decoding while the consumer works
   // on earlier frames (a pipe holds far less than one frame; pulling on demand would stall it).
-  const queue: Buffer[] = [];
+  const queue: Uint8Array[] = [];
   let stdoutDone = false;
-  // Frame buffers are recycled: the one handed out is returned to the pool at the next pull.
-  const pool: Buffer[] = [];
-  const takeBuffer = () => pool.pop() ?? Buffer.allocUnsafe(frameBytes);
-  let frame = takeBuffer();
+  let frame: Uint8Array | undefined;
   let filled = 0;
   let wakeConsumer: (() => void) | undefined;
   const wakeUp = () => {
@@ -189,37 +198,42 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
     w?.();
   };
   child.stdout.on('data', (chunk: Buffer) => {
+    if (filled === 0 && chunk.length === frameBytes) {
+      queue.push(chunk); // a whole frame in a buffer of its own (the reader thread's): handed on as it is
+    } else {
+      copyIntoFrames(chunk);
+    }
+    if (queue.length >= prefetch) child.stdout.pause();
+    wakeUp();
+  });
+  const copyIntoFrames = (chunk: Buffer) => {
     let off = 0;
     while (off < chunk.length) {
       const n = Math.min(frameBytes - filled, chunk.length - off);
+      frame ??= Buffer.allocUnsafe(frameBytes);
       chunk.copy(frame, filled, off, off + n);
       filled += n;
       off += n;
       if (filled === frameBytes) {
         queue.push(frame);
-        frame = takeBuffer();
+        frame = undefined;
         filled = 0;
       }
     }
-    if (queue.length >= prefetch) child.stdout.pause();
-    wakeUp();
-  });
+  };
   child.stdout.on('close', () => {
     stdoutDone = true;
     wakeUp();
   });
-  const nextFrame = async (): Promise<Buffer | undefined> => {
+  const nextFrame = async (): Promise<Uint8Array | undefined> => {
     while (queue.length === 0 && !stdoutDone && !aborted && !timedOut) await new Promise<void>((r) => (wakeConsumer = r));
     const f = queue.shift();
     if (queue.length < prefetch / 2 && child.stdout.isPaused()) child.stdout.resume();
     return f;
   };
 
-  let handedOut: Buffer | undefined;
   try {
     for (let data = await nextFrame(); data && !aborted && !timedOut; data = await nextFrame()) {
-      if (handedOut) pool.push(handedOut);
-      handedOut = data;
       const pts = await ptsOf(emitted);
       if (firstPts === undefined) firstPts = pts;
       const timeMs = Math.round((pts - firstPts) * 1000);
@@ -234,9 +248,8 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
     const { code, sig } = await exited;
     if (aborted) throw signal?.reason ?? new Error('decode aborted');
     if (spawnError) throw spawnError;
-    if (timedOut) {
-      throw new KirinError(ErrorCode.Unreadable, `video is unreadable: decoding did not finish within ${timeoutMs / 1000} s`);
-    }
+    const fault = toolFault('ffmpeg (decoding)', { exitSignal: sig, timedOut, stderr: otherLines.join('\n') }, timeoutMs);
+    if (fault) throw fault;
     const tail = stderrTail(otherLines.join('\n'), [path]);
     if (code !== 0) {
       throw new KirinError(

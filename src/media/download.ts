@@ -16,7 +16,7 @@ import { ErrorCode, KirinError } from '../errors.ts';
  * every redirect; we resolve the name ourselves, check *every* address it resolves to and then
  * connect to exactly the address we checked (the pinned `lookup` below), so a DNS rebinding
  * between check and connect cannot redirect us. Only http/https; only ports 80 and 443 unless
- * `allowPrivate` (any port) or `allowedPorts` says otherwise.
+ * `allowPrivate` (any port), `allowedPorts` or KIRIN_URL_PORTS says otherwise.
  */
 
 const MiB = 1024 * 1024;
@@ -38,7 +38,7 @@ export interface DownloadOptions {
   maxRedirects: number;
   /** Allow private/loopback/link-local/metadata addresses and any port (default false; tests, trusted setups). */
   allowPrivate: boolean;
-  /** Ports allowed when `allowPrivate` is false (default [80, 443]). */
+  /** Ports allowed when `allowPrivate` is false (default KIRIN_URL_PORTS, else [80, 443]). */
   allowedPorts?: readonly number[];
   /**
    * Exempts single addresses from the forbidden-range check when `allowPrivate` is false: an
@@ -60,6 +60,32 @@ export const DEFAULT_DOWNLOAD_OPTIONS: Readonly<DownloadOptions> = Object.freeze
   maxRedirects: 5,
   allowPrivate: false,
 });
+
+/**
+ * The defaults with the operator's settings from the environment, read at each call so every
+ * caller (task runner, CLI) follows them: KIRIN_DOWNLOAD_TIMEOUT_MS (whole download),
+ * KIRIN_DOWNLOAD_IDLE_TIMEOUT_MS (silence while waiting for data), KIRIN_URL_PORTS (allowed ports).
+ */
+export function downloadDefaults(env: NodeJS.ProcessEnv = process.env): DownloadOptions {
+  const ms = (v: string | undefined, dflt: number) => {
+    const n = v === undefined || v === '' ? NaN : Number(v);
+    return Number.isFinite(n) && n > 0 ? n : dflt;
+  };
+  return {
+    ...DEFAULT_DOWNLOAD_OPTIONS,
+    totalTimeoutMs: ms(env.KIRIN_DOWNLOAD_TIMEOUT_MS, DEFAULT_DOWNLOAD_OPTIONS.totalTimeoutMs),
+    readTimeoutMs: ms(env.KIRIN_DOWNLOAD_IDLE_TIMEOUT_MS, DEFAULT_DOWNLOAD_OPTIONS.readTimeoutMs),
+    allowedPorts: configuredPorts(env),
+  };
+}
+
+/** KIRIN_URL_PORTS ("80,443,8080"), else 80 and 443. */
+function configuredPorts(env: NodeJS.ProcessEnv = process.env): readonly number[] {
+  const raw = env.KIRIN_URL_PORTS?.trim();
+  if (!raw) return DEFAULT_PORTS;
+  const ports = raw.split(/[\s,]+/).map(Number).filter((p) => Number.isInteger(p) && p > 0 && p < 65536);
+  return ports.length > 0 ? ports : DEFAULT_PORTS;
+}
 
 export interface DownloadResult {
   bytes: number;
@@ -127,7 +153,7 @@ export function checkUrlAllowedStatic(
 ): void {
   if (opts.allowPrivate) return;
   const port = effectivePort(url);
-  const ports = opts.allowedPorts ?? DEFAULT_PORTS;
+  const ports = opts.allowedPorts ?? configuredPorts();
   if (!ports.includes(port)) {
     throw notAllowed(`URL not allowed: port ${port} of ${url.host} is not an allowed port (allowed: ${ports.join(', ')})`);
   }
@@ -284,7 +310,7 @@ export async function downloadVideo(
   destFile: string,
   options: Partial<DownloadOptions> = {},
 ): Promise<DownloadResult> {
-  const opts: DownloadOptions = { ...DEFAULT_DOWNLOAD_OPTIONS, ...stripUndefined(options) };
+  const opts: DownloadOptions = { ...downloadDefaults(), ...stripUndefined(options) };
   const { signal } = opts;
   signal?.throwIfAborted();
 

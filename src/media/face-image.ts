@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { ErrorCode, KirinError } from '../errors.ts';
 import { ffmpegPath } from './binaries.ts';
 import { localInput, probeVideo } from './probe.ts';
-import { runTool, stderrTail } from './run-tool.ts';
+import { UNTRUSTED_INPUT_OPTIONS, runTool, stderrTail, toolFault, toolLimits } from './run-tool.ts';
 import type { VideoInfo } from './types.ts';
 
 export interface Box {
@@ -28,6 +28,11 @@ export interface CutFaceImageOptions {
   info?: VideoInfo;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /**
+   * The frame at `timeMs` is one other frames refer to (as every frame decodeFrames emits with
+   * skipNonReference): the frames no other frame refers to are not decoded on the way to it.
+   */
+  referenceFrame?: boolean;
 }
 
 /** The margin-enlarged box, rounded to whole pixels and clamped to the frame. */
@@ -60,7 +65,8 @@ export async function cutFaceImage(path: string, opts: CutFaceImageOptions): Pro
   const outFile = resolve(opts.outFile);
   const args = [
     '-nostdin', '-hide_banner', '-v', 'error', '-y',
-    '-protocol_whitelist', 'file',
+    ...UNTRUSTED_INPUT_OPTIONS,
+    ...(opts.referenceFrame ? ['-skip_frame', 'noref'] : []),
     '-ss', seekSec.toFixed(6),
     '-i', localInput(path),
     '-map', info.streamIndex !== undefined ? `0:${info.streamIndex}` : '0:v:0',
@@ -72,11 +78,10 @@ export async function cutFaceImage(path: string, opts: CutFaceImageOptions): Pro
     'file:' + outFile,
   ];
   await rm(outFile, { force: true });
-  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const timeoutMs = opts.timeoutMs ?? toolLimits().probeTimeoutMs;
   const res = await runTool(ffmpegPath(), args, { timeoutMs, signal: opts.signal });
-  if (res.timedOut) {
-    throw new KirinError(ErrorCode.Internal, `face image: ffmpeg did not finish within ${timeoutMs / 1000} s`);
-  }
+  const fault = toolFault('face image: ffmpeg', res, timeoutMs);
+  if (fault) throw fault;
   if (res.exitCode !== 0) {
     throw new KirinError(ErrorCode.Internal, `face image: ffmpeg failed (${stderrTail(res.stderr, [path]) || `exit ${res.exitCode}`})`);
   }

@@ -3,10 +3,8 @@ import { resolve } from 'node:path';
 import { ErrorCode, KirinError } from '../errors.ts';
 import { ffprobePath } from './binaries.ts';
 import { sniffContainer } from './container.ts';
-import { runTool, stderrTail } from './run-tool.ts';
+import { MAX_STREAMS, UNTRUSTED_INPUT_OPTIONS, runTool, stderrTail, toolFault, toolLimits } from './run-tool.ts';
 import type { VideoInfo } from './types.ts';
-
-export const PROBE_TIMEOUT_MS = 20_000;
 
 /** `file:` URL-ish input for ffmpeg/ffprobe: never a network protocol, never parsed as an option. */
 export function localInput(path: string): string {
@@ -37,8 +35,9 @@ interface FfprobeOutput {
 
 /**
  * Reads a local video's metadata with ffprobe, in display orientation.
- * Throws KirinError 014001104 if the bytes are not MP4/MOV, 014001108 if ffprobe cannot read it
- * or it has no decodable video stream.
+ * Throws KirinError 014001104 if the bytes are not MP4/MOV, 014001108 if ffprobe cannot read it,
+ * it has no decodable video stream, more than MAX_STREAMS streams or needs more than the memory
+ * limit, 014002095 if ffprobe hangs or crashes.
  */
 export async function probeVideo(path: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<VideoInfo> {
   const format = await sniffContainer(path);
@@ -46,15 +45,17 @@ export async function probeVideo(path: string, opts: { signal?: AbortSignal; tim
     throw new KirinError(ErrorCode.NotMp4OrMov, 'container is not MP4 or MOV (no ISO-BMFF/QuickTime header in the first bytes)');
   }
   const { size } = await stat(path);
-  const timeoutMs = opts.timeoutMs ?? PROBE_TIMEOUT_MS;
+  const timeoutMs = opts.timeoutMs ?? toolLimits().probeTimeoutMs;
   const res = await runTool(
     ffprobePath(),
-    ['-v', 'error', '-protocol_whitelist', 'file', '-print_format', 'json', '-show_format', '-show_streams', localInput(path)],
+    ['-v', 'error', ...UNTRUSTED_INPUT_OPTIONS, '-print_format', 'json', '-show_format', '-show_streams', '-i', localInput(path)],
     { timeoutMs, signal: opts.signal },
   );
-  if (res.timedOut) {
-    throw new KirinError(ErrorCode.Unreadable, `video is unreadable: ffprobe did not finish within ${timeoutMs / 1000} s`);
+  if (res.exitCode !== 0 && /exceeds max_streams/.test(res.stderr)) {
+    throw new KirinError(ErrorCode.Unreadable, `video is unreadable: it declares more than ${MAX_STREAMS} streams (the limit)`);
   }
+  const fault = toolFault('ffprobe', res, timeoutMs);
+  if (fault) throw fault;
   if (res.exitCode !== 0) {
     throw new KirinError(ErrorCode.Unreadable, `video is unreadable: ffprobe failed (${stderrTail(res.stderr, [path]) || `exit ${res.exitCode}`})`);
   }
@@ -74,6 +75,9 @@ export function videoInfoFromProbe(parsed: FfprobeOutput, format: 'mp4' | 'mov',
     throw new KirinError(ErrorCode.NotMp4OrMov, `container is not MP4 or MOV (ffprobe reads it as '${formatName || 'unknown'}')`);
   }
   const streams = parsed.streams ?? [];
+  if (streams.length > MAX_STREAMS) {
+    throw new KirinError(ErrorCode.Unreadable, `video is unreadable: it has ${streams.length} streams, more than the ${MAX_STREAMS} allowed`);
+  }
   // Cover art in an audio file shows up as a one-picture video stream; it is not video.
   const video = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
   if (!video) {

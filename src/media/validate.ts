@@ -106,11 +106,11 @@ export function describeBytes(head: Buffer): string {
   if (hex(4) === '1a45dfa3') return 'WebM/Matroska';
   if (ascii(0, 4) === 'RIFF') return ascii(8, 12) === 'AVI ' ? 'AVI' : `RIFF/${ascii(8, 12).trim()}`;
   if (ascii(0, 3) === 'FLV') return 'FLV';
+  if (ascii(0, 3) === 'GIF') return 'a GIF image'; // before MPEG-TS: 'G' is its sync byte 0x47
   if (head[0] === 0x47) return 'MPEG-TS';
   if (hex(4) === '000001ba') return 'MPEG-PS';
   if (ascii(0, 4) === 'OggS') return 'Ogg';
   if (hex(4) === '30262675') return 'ASF/WMV';
-  if (ascii(0, 3) === 'GIF') return 'a GIF image';
   if (hex(4) === '89504e47') return 'a PNG image';
   if (hex(3) === 'ffd8ff') return 'a JPEG image';
   if (ascii(4, 8) === 'ftyp') return `ISO-BMFF with brand '${ascii(8, 12)}' (not a video container)`;

@@ -22,6 +22,8 @@ export interface SamplingOptions {
   tileEveryMs: number;
   /** Decode without the deblocking filter (cheaper; see decodeFrames). */
   skipLoopFilter: boolean;
+  /** Leave out frames no other frame refers to (about half the decoding of a typical file; see decodeFrames). */
+  skipNonReference: boolean;
 }
 
 export const DEFAULT_SAMPLING: SamplingOptions = {
@@ -29,7 +31,8 @@ export const DEFAULT_SAMPLING: SamplingOptions = {
   sampleEveryMs: 400,
   detectEveryMs: 1000,
   tileEveryMs: 2000,
-  skipLoopFilter: process.env.KIRIN_SKIP_LOOP_FILTER === '1',
+  skipLoopFilter: process.env.KIRIN_EXACT_DECODE !== '1',
+  skipNonReference: process.env.KIRIN_EXACT_DECODE !== '1',
 };
 
 export interface VideoAnalysis {
@@ -38,7 +41,16 @@ export interface VideoAnalysis {
   analysisHeight: number;
   /** Source pixels per analysed pixel. */
   sourceScale: number;
-  stats: { framesDecoded: number; framesAnalysed: number; modelCalls: ModelCalls };
+  /** Only frames other frames refer to were decoded (so every sighting is on such a frame). */
+  skippedNonReference: boolean;
+  stats: {
+    framesDecoded: number;
+    framesAnalysed: number;
+    modelCalls: ModelCalls;
+    /** Time spent waiting for ffmpeg's next frame (the rest of the analysis time is spent in JS and the models). */
+    decodeWaitMs: number;
+    analysisMs: number;
+  };
 }
 
 export interface AnalyzeVideoOptions {
@@ -48,6 +60,9 @@ export interface AnalyzeVideoOptions {
   onProgress?: (fraction: number) => void;
 }
 
+/** Decoded frames ffmpeg may run ahead of the analysis (memory: at most this many bytes). */
+const PREFETCH_BYTES = 128 << 20;
+
 const even = (n: number) => Math.max(2, 2 * Math.round(n / 2));
 
 /**
@@ -56,14 +71,13 @@ const even = (n: number) => Math.max(2, 2 * Math.round(n / 2));
  * hard cuts, and wherever two analysed frames disagree the frames between them (kept in a ring
  * buffer) are bisected, so every boundary lands on the exact frame.
  */
-export async function analyzeVideo(path: string, info: VideoInfo, models: FaceModels, opts: AnalyzeVideoOptions): Promise<VideoAnalysis> {
+export async function analyzeVideo(path: string, info: VideoInfo, models: FaceModels | Promise<FaceModels>, opts: AnalyzeVideoOptions): Promise<VideoAnalysis> {
   const sampling = { ...DEFAULT_SAMPLING, ...opts.sampling };
   const cfg = opts.config;
   const scale = Math.min(1, sampling.analysisLongSide / Math.max(info.width, info.height));
   const width = even(info.width * scale), height = even(info.height * scale);
   const sourceScale = info.width / width;
   const fps = info.fps > 0 && Number.isFinite(info.fps) ? info.fps : 30;
-  const step = Math.max(1, Math.round((fps * sampling.sampleEveryMs) / 1000));
   // the whole frame (undefined) and the tiles, each remembered with the last frame it was searched
   const regions: (Box | undefined)[] = [undefined, ...squareTiles(width, height)];
   const lastLooked = regions.map(() => -1);
@@ -71,7 +85,6 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
   // a face is found at most this long after it appeared; the ring must reach back that far
   const discoveryMs = Math.max(sampling.detectEveryMs, tiles * sampling.tileEveryMs) + 2 * sampling.sampleEveryMs;
   const ring = new FrameRing(Math.ceil((fps * discoveryMs) / 1000) + 4);
-  const observer = new FaceObserver(models);
   const cuts = new CutDetector();
   const observations = new Map<number, FrameObservation>();
   const usable = (s: FaceSighting) => judgeSighting(s, cfg, sourceScale).usable;
@@ -135,16 +148,40 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
   let decoded = 0;
   let lastIndex = -1;
   let lastTimeMs = 0;
-  const expected = Math.max(1, info.frameCount);
+  const expectedMs = Math.max(1, info.durationMs);
 
-  for await (const frame of decodeFrames(path, { width, height, signal: opts.signal, info, skipLoopFilter: sampling.skipLoopFilter, pixelFormat: 'yuv420p' })) {
+  const decoder = decodeFrames(path, {
+    width,
+    height,
+    info,
+    signal: opts.signal,
+    pixelFormat: 'yuv420p',
+    skipLoopFilter: sampling.skipLoopFilter,
+    skipNonReference: sampling.skipNonReference,
+    // room for what ffmpeg decodes while the models load (~1 s), so it is not paused meanwhile
+    prefetchFrames: Math.floor(PREFETCH_BYTES / (width * height * 1.5)),
+  });
+  // asking for the first frame starts ffmpeg, which decodes ahead while the models finish loading
+  const firstFrame = decoder.next();
+  firstFrame.catch(() => undefined);
+  let observer: FaceObserver;
+  try {
+    observer = new FaceObserver(await models);
+  } catch (e) {
+    await decoder.return(undefined);
+    throw e;
+  }
+  const startedAt = performance.now();
+  const waited = { ms: 0 };
+  for await (const frame of resume(firstFrame, decoder, waited)) {
     decoded++;
     // the luma plane comes first in a yuv420p frame
     const cutBefore = cuts.push({ width, height, data: frame.data.subarray(0, width * height) }) && frame.index > 0;
     ring.push(frame.index, frame.timeMs, cutBefore, width, height, frame.data);
     lastIndex = frame.index;
     lastTimeMs = frame.timeMs;
-    if (last && !cutBefore && frame.index - last.frame < step) continue;
+    // half a frame early, so a frame that is due is not put off by rounded times
+    if (last && !cutBefore && frame.timeMs - last.timeMs < sampling.sampleEveryMs - 500 / fps) continue;
 
     if (last && cutBefore) {
       // the last frame of the old shot, with appearances, so identity can be decided across the cut
@@ -173,14 +210,14 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
     }
     if (last && !cutBefore) await refineRange(last.frame, obs.frame);
     last = obs;
-    opts.onProgress?.(Math.min(0.99, decoded / expected));
+    opts.onProgress?.(Math.min(0.99, frame.timeMs / expectedMs));
   }
 
   if (last && lastIndex > last.frame) {
     const end = await observeAt(lastIndex, boxes(last.faces));
     await refineRange(last.frame, end.frame);
   }
-  const videoEndMs = decoded ? videoEnd(lastTimeMs, decoded, info.durationMs, fps) : 0;
+  const videoEndMs = decoded ? videoEnd(lastTimeMs, info.durationMs, fps) : 0;
   if (process.env.KIRIN_DUMP) dumpObservations(observations);
   const result = analyzeObservations({ observations: [...observations.values()], videoEndMs, sourceScale }, cfg);
   opts.onProgress?.(1);
@@ -189,8 +226,29 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
     analysisWidth: width,
     analysisHeight: height,
     sourceScale,
-    stats: { framesDecoded: decoded, framesAnalysed: observations.size, modelCalls: { ...observer.calls } },
+    skippedNonReference: sampling.skipNonReference,
+    stats: {
+      framesDecoded: decoded,
+      framesAnalysed: observations.size,
+      modelCalls: { ...observer.calls },
+      decodeWaitMs: Math.round(waited.ms),
+      analysisMs: Math.round(performance.now() - startedAt),
+    },
   };
+}
+
+/** Goes on with a generator whose first result was already asked for; ends it however the loop ends. */
+async function* resume<T>(first: Promise<IteratorResult<T>>, rest: AsyncGenerator<T>, waited: { ms: number }): AsyncGenerator<T> {
+  try {
+    let t = performance.now();
+    for (let r = await first; !r.done; r = await rest.next()) {
+      waited.ms += performance.now() - t;
+      yield r.value;
+      t = performance.now();
+    }
+  } finally {
+    await rest.return(undefined);
+  }
 }
 
 /** KIRIN_DUMP=1: every analysed frame and its faces on stderr, for tuning. */
@@ -219,11 +277,11 @@ function statesDiffer(a: readonly FaceSighting[], b: readonly FaceSighting[], us
 }
 
 /**
- * Where the last frame stops being shown: its time plus a frame's duration, or the container's
- * declared duration when that agrees to within a frame (it is exact, frame times are rounded).
+ * Where the video stops being shown: the container's declared duration when it agrees with the
+ * decoded frames (it is exact, and frames left out by skipNonReference may follow the last one
+ * decoded), else the last frame's time plus a frame's duration.
  */
-function videoEnd(lastFrameMs: number, frames: number, declaredMs: number, fps: number): number {
-  const frameMs = frames > 1 ? lastFrameMs / (frames - 1) : 1000 / fps;
-  const estimate = lastFrameMs + frameMs;
-  return Math.abs(declaredMs - estimate) < frameMs ? declaredMs : estimate;
+function videoEnd(lastFrameMs: number, declaredMs: number, fps: number): number {
+  const frameMs = 1000 / fps;
+  return declaredMs > lastFrameMs && declaredMs <= lastFrameMs + 4 * frameMs ? declaredMs : lastFrameMs + frameMs;
 }

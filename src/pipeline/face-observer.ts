@@ -2,7 +2,7 @@ import type { FaceSighting } from '../analysis/types.js';
 import { headPose, mouthInFrame, sharpness } from '../vision/face-features.js';
 import { meshCropFor } from '../vision/face-mesh.js';
 import { boxCenter, iou, sameFace, squareAround, type Box } from '../vision/geometry.js';
-import { imageTensor, type RgbImage } from '../vision/image.js';
+import type { RgbImage } from '../vision/image.js';
 import type { FaceModels } from '../vision/models.js';
 
 export interface ObserveOptions {
@@ -32,57 +32,47 @@ export class FaceObserver {
   constructor(private readonly models: FaceModels) {}
 
   async observe(img: RgbImage, opts: ObserveOptions): Promise<FaceSighting[]> {
-    const tensor = imageTensor(img);
-    try {
-      const found: FaceSighting[] = [];
-      const addFrom = async (boxes: readonly Box[]) => {
-        if (!boxes.length) return;
-        this.calls.mesh += boxes.length;
-        const crops = boxes.map(meshCropFor);
-        const meshes = await this.models.mesh.run(tensor, crops);
-        meshes.forEach((m, i) => {
-          if (m.confidence < MIN_MESH_CONFIDENCE || !centredIn(m.box, crops[i])) return;
-          if (found.some((f) => sameFace(f.box, m.box))) return;
-          const pose = headPose(m.points);
-          found.push({
-            box: m.box,
-            confidence: m.confidence,
-            yaw: pose.yaw,
-            pitch: pose.pitch,
-            mouthInFrame: mouthInFrame(m.points, img.width, img.height),
-            sharpness: sharpness(img, m.box),
-          });
+    const found: FaceSighting[] = [];
+    const addFrom = async (boxes: readonly Box[]) => {
+      if (!boxes.length) return;
+      this.calls.mesh += boxes.length;
+      const crops = boxes.map(meshCropFor);
+      const meshes = await this.models.mesh.run(img, crops);
+      meshes.forEach((m, i) => {
+        if (m.confidence < MIN_MESH_CONFIDENCE || !centredIn(m.box, crops[i])) return;
+        if (found.some((f) => sameFace(f.box, m.box))) return;
+        const pose = headPose(m.points);
+        found.push({
+          box: m.box,
+          confidence: m.confidence,
+          yaw: pose.yaw,
+          pitch: pose.pitch,
+          mouthInFrame: mouthInFrame(m.points, img.width, img.height),
+          sharpness: sharpness(img, m.box),
         });
-      };
-      await addFrom(dedupe(opts.hints));
-      for (const region of opts.detectIn) {
-        this.calls.detector++;
-        const detections = await this.models.detector.detect(tensor, region);
-        await addFrom(detections.map((d) => d.box).filter((b) => !found.some((f) => sameFace(f.box, b))));
-      }
-      if (opts.embed && found.length) {
-        this.calls.embedder += found.length;
-        const vectors = await this.models.embedder.embed(tensor, found.map((f) => squareAround(f.box, EMBED_CROP_FACTOR)));
-        found.forEach((f, i) => (f.embedding = vectors[i]));
-      }
-      return found;
-    } finally {
-      tensor.dispose();
+      });
+    };
+    await addFrom(dedupe(opts.hints));
+    for (const region of opts.detectIn) {
+      this.calls.detector++;
+      const detections = await this.models.detector.detect(img, region);
+      await addFrom(detections.map((d) => d.box).filter((b) => !found.some((f) => sameFace(f.box, b))));
     }
+    if (opts.embed && found.length) {
+      this.calls.embedder += found.length;
+      const vectors = await this.models.embedder.embed(img, found.map((f) => squareAround(f.box, EMBED_CROP_FACTOR)));
+      found.forEach((f, i) => (f.embedding = vectors[i]));
+    }
+    return found;
   }
 
   /** Adds embeddings to sightings made earlier on this same frame. */
   async embedInto(img: RgbImage, faces: FaceSighting[]): Promise<void> {
     const missing = faces.filter((f) => !f.embedding);
     if (!missing.length) return;
-    const tensor = imageTensor(img);
-    try {
-      this.calls.embedder += missing.length;
-      const vectors = await this.models.embedder.embed(tensor, missing.map((f) => squareAround(f.box, EMBED_CROP_FACTOR)));
-      missing.forEach((f, i) => (f.embedding = vectors[i]));
-    } finally {
-      tensor.dispose();
-    }
+    this.calls.embedder += missing.length;
+    const vectors = await this.models.embedder.embed(img, missing.map((f) => squareAround(f.box, EMBED_CROP_FACTOR)));
+    missing.forEach((f, i) => (f.embedding = vectors[i]));
   }
 }
 

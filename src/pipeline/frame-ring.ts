@@ -22,14 +22,10 @@ export class FrameRing {
     this.frames = new Array(capacity);
   }
 
-  /** Stores a copy of the frame (the decoder reuses its buffer), recycling the oldest slot's memory. */
+  /** Keeps the frame, buffer and all (the decoder gives every frame a buffer of its own). */
   push(index: number, timeMs: number, cutBefore: boolean, width: number, height: number, yuv: Uint8Array): BufferedFrame {
-    const slot = index % this.capacity;
-    const old = this.frames[slot];
-    const buf = old && old.yuv.length === yuv.length ? old.yuv : new Uint8Array(yuv.length);
-    buf.set(yuv);
-    const frame = { index, timeMs, cutBefore, width, height, yuv: buf };
-    this.frames[slot] = frame;
+    const frame = { index, timeMs, cutBefore, width, height, yuv };
+    this.frames[index % this.capacity] = frame;
     return frame;
   }
 

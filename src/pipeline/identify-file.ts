@@ -36,7 +36,10 @@ export interface IdentifiedVideo {
 export async function identifyFile(path: string, opts: IdentifyFileOptions): Promise<IdentifiedVideo> {
   const info = await validateVideoFile(path);
   opts.signal?.throwIfAborted();
-  const models = await loadFaceModels();
+  // the models load (once per process; ~1 s of work on this thread) while ffmpeg starts decoding:
+  // loading them during validation instead would hold up ffprobe's answer and so the decoder
+  const models = loadFaceModels();
+  models.catch(() => undefined);
   const analysis = await analyzeVideo(path, info, models, {
     config: { ...DEFAULT_ANALYSIS_CONFIG, ...opts.config },
     sampling: opts.sampling,
@@ -45,13 +48,21 @@ export async function identifyFile(path: string, opts: IdentifyFileOptions): Pro
   });
   await mkdir(opts.outDir, { recursive: true });
   const batch = randomUUID().slice(0, 8);
-  const pictures: FacePicture[] = [];
-  for (const face of analysis.result.faces) {
-    const file = join(opts.outDir, `face_${batch}_${face.faceId}.jpg`);
-    const box = sourceBox(face.best.sighting, analysis.sourceScale, info);
-    await cutFaceImage(path, { timeMs: face.best.timeMs, box, outFile: file, info, signal: opts.signal });
-    pictures.push({ file, box });
-  }
+  // each picture is one seek-and-decode by ffmpeg; two at a time keep both cores busy
+  const faces = analysis.result.faces;
+  const pictures: FacePicture[] = new Array(faces.length);
+  let next = 0;
+  const cutNext = async (): Promise<void> => {
+    for (let i = next++; i < faces.length; i = next++) {
+      const face = faces[i];
+      const file = join(opts.outDir, `face_${batch}_${face.faceId}.jpg`);
+      const box = sourceBox(face.best.sighting, analysis.sourceScale, info);
+      await cutFaceImage(path, { timeMs: face.best.timeMs, box, outFile: file, info, signal: opts.signal, referenceFrame: analysis.skippedNonReference });
+      pictures[i] = { file, box };
+    }
+  };
+  const failed = (await Promise.allSettled([cutNext(), cutNext()])).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
   return { info, analysis, pictures };
 }
 

@@ -1,5 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { createMetrics } from '../api/metrics.js';
 import { buildServer } from '../api/server.js';
@@ -7,14 +6,19 @@ import { UrlSigner } from '../api/signed-urls.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { ServiceConfig } from '../config.js';
 import { countApiKeys, createApiKey } from '../storage/api-keys.js';
-import { LocalBlobStore } from '../storage/blobs.js';
-import { migrate, openSqlite, type Db } from '../storage/database.js';
+import type { BlobStore } from '../storage/blobs.js';
+import type { Db } from '../storage/database.js';
+import { releaseLease, tryLease } from '../storage/leases.js';
+import { BullTaskQueue, reconcileQueue } from '../tasks/bull-queue.js';
+import { BullTaskWorker } from '../tasks/bull-worker.js';
 import { CallbackQueue } from '../tasks/callbacks.js';
 import { sweepExpired } from '../tasks/retention.js';
+import { processName, TaskExecutor } from '../tasks/task-executor.js';
+import type { TaskQueue } from '../tasks/task-queue.js';
 import { TaskRunner } from '../tasks/task-runner.js';
 import { TaskService } from '../tasks/task-service.js';
 import { WorkerPool } from '../tasks/worker-pool.js';
-import { loadSecrets } from './secrets.js';
+import { openBackends, type Role } from './backends.js';
 
 export interface RunningService {
   app: FastifyInstance;
@@ -23,10 +27,18 @@ export interface RunningService {
   /** Start of the face-picture URLs it hands out. */
   publicUrl: string;
   db: Db;
-  blobs: LocalBlobStore;
+  blobs: BlobStore;
   callbackSecret: string;
   /** Runs the retention sweep now (it also runs every sweepEveryMs). */
   sweep(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export interface RunningWorker {
+  db: Db;
+  blobs: BlobStore;
+  /** Analyses running now. */
+  readonly active: number;
   close(): Promise<void>;
 }
 
@@ -37,61 +49,121 @@ export interface StartOptions {
   onFirstKey?: (key: string) => void;
 }
 
-export const databaseFile = (config: ServiceConfig) => join(config.dataDir, 'kirin.db');
 
-/** The whole service on embedded defaults: SQLite, local files, in-process worker threads. */
-export async function startService(config: ServiceConfig, opts: StartOptions = {}): Promise<RunningService> {
+/** How often an API process re-adds tasks whose queue job went missing (see reconcileQueue). */
+const RECONCILE_EVERY_MS = 30_000;
+
+/**
+ * The whole service in one process (`npm start`). On embedded defaults: SQLite, local files,
+ * the tasks table as the queue, in-process worker threads; each of them is replaced by its
+ * scale-out backend when configured.
+ */
+export function startService(config: ServiceConfig, opts: StartOptions = {}): Promise<RunningService> {
+  return start(config, 'all', opts) as Promise<RunningService>;
+}
+
+/** HTTP only (`kirin api`): any number of these beside workers, on shared Postgres/Redis/S3. */
+export function startApi(config: ServiceConfig, opts: StartOptions = {}): Promise<RunningService> {
+  return start(config, 'api', opts) as Promise<RunningService>;
+}
+
+/** Processing only (`kirin worker`): takes tasks from the shared queue, KIRIN_WORKERS at a time. */
+export function startWorker(config: ServiceConfig, opts: StartOptions = {}): Promise<RunningWorker> {
+  return start(config, 'worker', opts) as Promise<RunningWorker>;
+}
+
+async function start(config: ServiceConfig, role: Role, opts: StartOptions): Promise<RunningService | RunningWorker> {
   const clock = opts.clock ?? systemClock;
-  mkdirSync(config.dataDir, { recursive: true });
-  const db = openSqlite(databaseFile(config));
-  await migrate(db);
-  const secrets = loadSecrets(join(config.dataDir, 'secrets.json'));
-  const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
-  rmSync(blobs.tempDir(), { recursive: true, force: true }); // half-written uploads of a previous run
-  mkdirSync(blobs.tempDir(), { recursive: true });
-  if ((await countApiKeys(db)) === 0) opts.onFirstKey?.((await createApiKey(db, 'default')).key);
-
-  const signer = new UrlSigner(secrets.urlSecret, config.publicUrl);
-  const pool = new WorkerPool(config.workers);
-  const callbacks = new CallbackQueue(db, config.callbacks, secrets.callbackSecret, clock);
-  let runner: TaskRunner | undefined;
-  const tasks = new TaskService(db, config, clock, callbacks, () => runner?.pump(), (taskId) => runner?.cancel(taskId));
-  runner = new TaskRunner({ db, config, clock, blobs, pool, signer, tasks });
-  await runner.start();
-  callbacks.start();
-  const sweep = () => sweepExpired(db, blobs, clock);
-  await sweep();
-  const sweeper = setInterval(() => void sweep().catch(() => undefined), config.sweepEveryMs);
-
-  const metrics = createMetrics(db, () => runner?.active ?? 0);
-  const app = await buildServer({
-    config, db, blobs, tasks, signer, clock, metrics, logger: opts.logger,
-    ready: async () => {
-      try {
-        await db.selectFrom('api_keys').select('id').limit(1).execute();
-        return true;
-      } catch {
-        return false;
-      }
-    },
-  });
+  const backends = await openBackends(config, role);
+  const { db, blobs, secrets, redis } = backends;
+  const serves = role !== 'worker';
+  const processes = role !== 'api';
+  const timers: NodeJS.Timeout[] = [];
+  const closers: (() => Promise<void> | void)[] = [];
   const close = async () => {
-    clearInterval(sweeper);
-    await app.close();
-    await runner?.stop();
-    callbacks.stop();
-    await pool.close();
-    await db.destroy();
+    for (const t of timers) clearInterval(t);
+    for (const c of closers.reverse()) await c();
+    await backends.close();
   };
-  let address: string;
+
   try {
-    address = await app.listen({ port: config.port, host: config.host });
+    if (serves && (await countApiKeys(db)) === 0) opts.onFirstKey?.((await createApiKey(db, 'default')).key);
+
+    // a worker hands out picture URLs of an API it does not know: KIRIN_PUBLIC_URL, else the default port's
+    const signer = new UrlSigner(secrets.urlSecret, config.publicUrl || (serves ? '' : `http://localhost:${config.port}`));
+    const callbacks = new CallbackQueue(db, config.callbacks, secrets.callbackSecret, clock);
+    callbacks.start();
+    closers.push(() => callbacks.stop());
+
+    let queue: TaskQueue | undefined;
+    const tasks = new TaskService(db, config, clock, callbacks, (id) => queue?.enqueue(id), (id) => queue?.cancelled(id));
+
+    let active = () => 0;
+    if (processes) {
+      const pool = new WorkerPool(config.workers);
+      closers.push(() => pool.close());
+      const executor = new TaskExecutor({ db, config, clock, blobs, pool, signer, tasks });
+      if (redis) {
+        const worker = new BullTaskWorker({ config, db, executor, pool }, redis);
+        worker.start();
+        closers.push(() => worker.close());
+        active = () => worker.active;
+      } else {
+        const runner = new TaskRunner({ db, config, clock, pool, executor });
+        await runner.start();
+        closers.push(() => runner.stop());
+        queue = runner;
+        active = () => runner.active;
+      }
+    }
+
+    let app: FastifyInstance | undefined;
+    if (serves && redis) {
+      const q = new BullTaskQueue(config, redis, (err, taskId) => app?.log.warn({ err, taskId }, 'could not queue the task now; the reconcile will'));
+      closers.push(() => q.close());
+      queue = q;
+      const reconcile = async () => {
+        if (await tryLease(db, 'queue-reconcile', processName, RECONCILE_EVERY_MS, clock.now())) await reconcileQueue({ db, queue: q, tasks, clock });
+      };
+      await reconcile().catch(() => undefined);
+      timers.push(setInterval(() => void reconcile().catch(() => undefined), RECONCILE_EVERY_MS));
+    }
+
+    // retention: every process may run it; the lease lets one at a time do the work
+    const sweep = () => sweepExpired(db, blobs, clock);
+    const sweepOnce = async () => {
+      if (await tryLease(db, 'retention', processName, config.sweepEveryMs, clock.now())) await sweep();
+    };
+    await sweepOnce();
+    timers.push(setInterval(() => void sweepOnce().catch(() => undefined), config.sweepEveryMs));
+    // a process that stops hands its leases on at once, rather than when they run out
+    closers.push(() => Promise.all(['retention', 'queue-reconcile'].map((l) => releaseLease(db, l, processName))).then(() => undefined, () => undefined));
+
+    if (!serves) return { db, blobs, get active() { return active(); }, close };
+
+    const metrics = createMetrics(db, () => active());
+    app = await buildServer({
+      config, db, blobs, tasks, signer, clock, metrics, logger: opts.logger,
+      // with Redis, every API process counts against the same per-owner limits
+      rateLimitStore: redis ? { redis } : undefined,
+      ready: async () => {
+        try {
+          await db.selectFrom('api_keys').select('id').limit(1).execute();
+          return redis ? (await Promise.race([redis.ping(), sleep(2000, 'timeout', { ref: false })])) === 'PONG' : true;
+        } catch {
+          return false;
+        }
+      },
+    });
+    const server = app;
+    closers.push(() => server.close()); // closed first: no request meets a closed queue
+    const address = await server.listen({ port: config.port, host: config.host });
+    const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+    if (!config.publicUrl) signer.setPublicUrl(`http://localhost:${new URL(url).port}`);
+    const publicUrl = config.publicUrl || `http://localhost:${new URL(url).port}`;
+    return { app: server, url, publicUrl, db, blobs, sweep, callbackSecret: secrets.callbackSecret, close };
   } catch (e) {
     await close();
     throw e;
   }
-  const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
-  if (!config.publicUrl) signer.setPublicUrl(`http://localhost:${new URL(url).port}`);
-  const publicUrl = config.publicUrl || `http://localhost:${new URL(url).port}`;
-  return { app, url, publicUrl, db, blobs, sweep, callbackSecret: secrets.callbackSecret, close };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { Db } from '../storage/database.js';
 
 export interface ServiceSecrets {
   /** Signs face-picture URLs. */
@@ -8,14 +9,49 @@ export interface ServiceSecrets {
   callbackSecret: string;
 }
 
+interface StoredSecrets {
+  url: string;
+  callback: string;
+}
+
+const newSecrets = (): StoredSecrets => ({ url: randomBytes(32).toString('base64url'), callback: `whsec_${randomBytes(24).toString('base64url')}` });
+
+const toSecrets = (stored: StoredSecrets, env: NodeJS.ProcessEnv): ServiceSecrets => ({
+  urlSecret: Buffer.from(stored.url, 'base64url'),
+  callbackSecret: env.KIRIN_CALLBACK_SECRET || stored.callback,
+});
+
 /** Secrets kept in the data folder (created on first start, mode 600); KIRIN_CALLBACK_SECRET overrides. */
 export function loadSecrets(file: string, env: NodeJS.ProcessEnv = process.env): ServiceSecrets {
-  let stored: { url: string; callback: string };
+  let stored: StoredSecrets;
   try {
     stored = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
-    stored = { url: randomBytes(32).toString('base64url'), callback: `whsec_${randomBytes(24).toString('base64url')}` };
-    writeFileSync(file, JSON.stringify(stored), { mode: 0o600, flag: 'wx' });
+    const made = newSecrets();
+    try {
+      writeFileSync(file, JSON.stringify(made), { mode: 0o600, flag: 'wx' });
+      stored = made;
+    } catch (e) {
+      // another process on the same data folder wrote it first: use theirs
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      stored = JSON.parse(readFileSync(file, 'utf8'));
+    }
   }
-  return { urlSecret: Buffer.from(stored.url, 'base64url'), callbackSecret: env.KIRIN_CALLBACK_SECRET || stored.callback };
+  return toSecrets(stored, env);
+}
+
+/**
+ * Secrets kept in the database, so every API and worker process of a deployment signs alike: the
+ * first process to start inserts them, the others keep what is there. KIRIN_CALLBACK_SECRET overrides.
+ */
+export async function loadSharedSecrets(db: Db, env: NodeJS.ProcessEnv = process.env): Promise<ServiceSecrets> {
+  const made = newSecrets();
+  await db
+    .insertInto('secrets')
+    .values([{ name: 'url', value: made.url }, { name: 'callback', value: made.callback }])
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
+  const rows = await db.selectFrom('secrets').select(['name', 'value']).where('name', 'in', ['url', 'callback']).execute();
+  const value = (name: string) => rows.find((r) => r.name === name)!.value;
+  return toSecrets({ url: value('url'), callback: value('callback') }, env);
 }

@@ -1,30 +1,43 @@
-import { createReadStream, type ReadStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
 
 /** Where uploaded videos, fetched videos and face pictures are kept. */
 export interface BlobStore {
   /** Moves (or copies) a local file into the store under `key`. */
   putFile(key: string, file: string): Promise<void>;
-  /** A local path to read the blob from (a local store returns its own file). */
-  localPath(key: string): Promise<string>;
-  read(key: string): Promise<ReadStream>;
+  /** A local file with the blob's bytes: the store's own file (read it only), or a copy made in scratchDir. */
+  localPath(key: string, scratchDir: string): Promise<string>;
+  read(key: string): Promise<Readable>;
   exists(key: string): Promise<boolean>;
   delete(key: string): Promise<void>;
+  /** A local scratch folder for files on their way in (uploads, downloads, analyses). */
+  tempDir(): string;
+  /** A URL the client can fetch the blob from directly for `expiresInS`, when the store offers one. */
+  directUrl?(key: string, expiresInS: number): Promise<string | undefined>;
 }
 
 const SAFE_KEY = /^[a-z0-9_]+(\/[a-z0-9_.-]+)*$/i;
 
+/** Keys are the store's own (`faces/sess_…/0.jpg`); anything else is refused. */
+export function assertBlobKey(key: string): void {
+  if (!SAFE_KEY.test(key) || key.includes('..')) throw new Error(`invalid blob key: ${key}`);
+}
+
 /** Blobs as files under one folder; keys are checked so no key can reach outside it. */
 export class LocalBlobStore implements BlobStore {
   readonly root: string;
+  private readonly scratch: string;
 
-  constructor(root: string) {
+  /** scratchDir must be on the blobs' filesystem, so putFile can rename; default: `tmp` beside the root. */
+  constructor(root: string, scratchDir?: string) {
     this.root = resolve(root);
+    this.scratch = scratchDir ?? join(this.root, '..', 'tmp');
   }
 
   private pathOf(key: string): string {
-    if (!SAFE_KEY.test(key) || key.includes('..')) throw new Error(`invalid blob key: ${key}`);
+    assertBlobKey(key);
     const p = resolve(this.root, key);
     if (!p.startsWith(this.root + sep)) throw new Error(`invalid blob key: ${key}`);
     return p;
@@ -41,11 +54,11 @@ export class LocalBlobStore implements BlobStore {
     }
   }
 
-  async localPath(key: string): Promise<string> {
+  async localPath(key: string, _scratchDir?: string): Promise<string> {
     return this.pathOf(key);
   }
 
-  async read(key: string): Promise<ReadStream> {
+  async read(key: string): Promise<Readable> {
     const p = this.pathOf(key);
     await stat(p);
     return createReadStream(p);
@@ -64,8 +77,7 @@ export class LocalBlobStore implements BlobStore {
     await rm(this.pathOf(key), { force: true });
   }
 
-  /** A scratch folder next to the blobs (same filesystem, so putFile can rename). */
   tempDir(): string {
-    return join(this.root, '..', 'tmp');
+    return this.scratch;
   }
 }

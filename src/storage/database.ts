@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 
@@ -16,6 +17,30 @@ export function openSqlite(file: string): Db {
   sqlite.pragma('synchronous = NORMAL');
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
 }
+
+// Times and sizes are `bigint` columns, which pg returns as strings by default; they stay far
+// below 2^53, so they are read as numbers, as SQLite returns them.
+const INT8 = pg.types.builtins.INT8;
+const typeParsers = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+/** Postgres (scale-out): a connection pool shared by the process. */
+export function openPostgres(url: string, maxConnections = 10): Db {
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new Error(`KIRIN_DATABASE_URL must start with postgres:// (got "${url.replace(/:[^:@/]*@/, ':…@')}")`);
+  const pool = new pg.Pool({ connectionString: url, max: maxConnections, types: typeParsers });
+  // an idle client losing its server must not crash the process; the next query reconnects
+  pool.on('error', () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** The configured database: Postgres for a postgres:// URL, else SQLite under the data folder. */
+export function openDatabase(config: { databaseUrl: string; dataDir: string }): Db {
+  return config.databaseUrl ? openPostgres(config.databaseUrl) : openSqlite(sqliteFile(config.dataDir));
+}
+
+export const sqliteFile = (dataDir: string) => join(dataDir, 'kirin.db');
 
 export async function migrate(db: Db): Promise<void> {
   const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();

@@ -90,6 +90,27 @@ const migrations: Record<string, Migration> = {
       await sql`select 1`.execute(db);
     },
   },
+  '0002_scale_out': {
+    async up(db: Kysely<unknown>) {
+      // which process ran a task last (host:pid), for operators and the scale-out tests
+      await db.schema.alterTable('tasks').addColumn('worker', 'text').execute();
+      // secrets shared by every process of a deployment (URL signing, callbacks)
+      await db.schema
+        .createTable('secrets')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+      // a named job (e.g. the retention sweep) held by one process until expires_at
+      await db.schema
+        .createTable('leases')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('holder', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // a task settles once, so it has at most one callback; a repeated enqueue is a no-op
+      await db.schema.createIndex('callbacks_task').on('callbacks').column('task_id').unique().execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -48,6 +48,8 @@ export interface TaskTable {
   /** JSON of what was measured of the video. */
   video_meta: string | null;
   attempts: Generated<number>;
+  /** host:pid of the process that claimed it last. */
+  worker: Generated<string | null>;
 }
 
 export interface SessionTable {
@@ -87,6 +89,17 @@ export interface FetchedVideoTable {
   expires_at: number;
 }
 
+export interface SecretTable {
+  name: string;
+  value: string;
+}
+
+export interface LeaseTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
 export interface Database {
   api_keys: ApiKeyTable;
   videos: VideoTable;
@@ -95,4 +108,6 @@ export interface Database {
   files: FileTable;
   callbacks: CallbackTable;
   fetched_videos: FetchedVideoTable;
+  secrets: SecretTable;
+  leases: LeaseTable;
 }

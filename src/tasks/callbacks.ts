@@ -12,7 +12,9 @@ export function signCallback(secret: string, body: string, unixSeconds: number):
 
 /**
  * Callback deliveries kept in the database, so none is lost on a restart. A delivery loop sends
- * due ones in the background (never in a task's way), retrying with exponential backoff.
+ * due ones in the background (never in a task's way), retrying with exponential backoff. Any
+ * number of processes may run the loop: each delivery is claimed first (its next attempt moved past
+ * the time the attempt may take, by a compare-and-set on the old time), so only one process sends it.
  */
 export class CallbackQueue {
   private timer?: NodeJS.Timeout;
@@ -25,13 +27,17 @@ export class CallbackQueue {
     private readonly clock: Clock,
   ) {}
 
-  async enqueue(taskId: string, url: string, body: string): Promise<void> {
+  /**
+   * Queues the callback of a task that just settled, inside the transaction that settled it, so
+   * the two happen together or not at all. A task has at most one callback: a repeat is a no-op.
+   */
+  async enqueueIn(trx: Db, taskId: string, url: string, body: string): Promise<void> {
     const now = this.clock.now();
-    await this.db
+    await trx
       .insertInto('callbacks')
       .values({ id: newId('cb'), task_id: taskId, url, body, status: 'pending', attempts: 0, next_attempt_at: now, last_error: null, created_at: now })
+      .onConflict((oc) => oc.column('task_id').doNothing())
       .execute();
-    this.deliverDue();
   }
 
   start(everyMs = 500): void {
@@ -46,7 +52,7 @@ export class CallbackQueue {
     void (async () => {
       const due = await this.db
         .selectFrom('callbacks')
-        .selectAll()
+        .select(['id', 'url', 'body', 'attempts', 'next_attempt_at'])
         .where('status', '=', 'pending')
         .where('next_attempt_at', '<=', this.clock.now())
         .orderBy('next_attempt_at')
@@ -55,9 +61,25 @@ export class CallbackQueue {
       for (const cb of due) {
         if (this.inFlight.has(cb.id)) continue;
         this.inFlight.add(cb.id);
-        void this.attempt(cb).finally(() => this.inFlight.delete(cb.id));
+        void (async () => {
+          if (await this.claim(cb.id, cb.next_attempt_at)) await this.attempt(cb);
+        })()
+          .catch(() => undefined)
+          .finally(() => this.inFlight.delete(cb.id));
       }
     })().catch(() => undefined);
+  }
+
+  /** Takes a due delivery for this process; false when another process took it first. */
+  private async claim(id: string, dueAt: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('callbacks')
+      .set({ next_attempt_at: this.clock.now() + this.config.timeoutMs + 5000 })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '=', dueAt)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   private async attempt(cb: { id: string; url: string; body: string; attempts: number }): Promise<void> {

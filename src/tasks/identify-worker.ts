@@ -3,17 +3,21 @@ import { parentPort } from 'node:worker_threads';
 import { isKirinError } from '../errors.js';
 import { identifyFile } from '../pipeline/identify-file.js';
 import { summarize } from '../pipeline/result-json.js';
-import type { WorkerReply, WorkerRequest } from './worker-messages.js';
+import { modelsSettled } from '../vision/models.js';
+import type { RunJob, WorkerReply, WorkerRequest } from './worker-messages.js';
 
 const port = parentPort;
 if (!port) throw new Error('identify-worker must run in a worker thread');
+const send = (m: WorkerReply) => port.postMessage(m);
 
-port.on('message', async (req: WorkerRequest) => {
-  const send = (m: WorkerReply) => port.postMessage(m);
+let current: { jobId: string; abort: AbortController; done: Promise<void> } | undefined;
+
+async function run(req: RunJob, signal: AbortSignal): Promise<void> {
   try {
     let lastSent = 0;
     const video = await identifyFile(req.videoPath, {
       outDir: req.outDir,
+      signal,
       onProgress: (f) => {
         if (f - lastSent >= 0.02 || f === 1) {
           lastSent = f;
@@ -29,5 +33,23 @@ port.on('message', async (req: WorkerRequest) => {
       code: isKirinError(e) ? e.code : undefined,
       message: e instanceof Error ? e.message : String(e),
     });
+  }
+}
+
+port.on('message', async (req: WorkerRequest) => {
+  if (req.type === 'run') {
+    const abort = new AbortController();
+    const job = { jobId: req.jobId, abort, done: run(req, abort.signal) };
+    current = job;
+    await job.done;
+    if (current === job) current = undefined;
+  } else if (req.type === 'cancel') {
+    if (current?.jobId === req.jobId) current.abort.abort(new Error('cancelled'));
+  } else {
+    // leave once nothing runs in native code: the job stopped and any model load finished
+    current?.abort.abort(new Error('closing'));
+    await current?.done;
+    await modelsSettled();
+    process.exit(0);
   }
 });

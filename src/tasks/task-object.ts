@@ -22,7 +22,7 @@ export interface TaskObject {
 
 const sec = (ms: number | null) => (ms === null ? null : unixSeconds(ms));
 
-export function toTaskObject(t: Omit<TaskTable, 'attempts'> & { attempts?: number }): TaskObject {
+export function toTaskObject(t: Omit<TaskTable, 'attempts' | 'worker'>): TaskObject {
   const obj: TaskObject = {
     id: t.id,
     model: t.model,

@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events';
+import type { Updateable } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { ServiceConfig } from '../config.js';
 import { ErrorCode, KirinError } from '../errors.js';
 import { checkUrlAllowedStatic, parseVideoUrl } from '../media/download.js';
 import type { Db } from '../storage/database.js';
 import { newId } from '../storage/ids.js';
-import type { TaskTable } from '../storage/schema.js';
+import type { TaskStatus, TaskTable } from '../storage/schema.js';
 import type { CallbackQueue } from './callbacks.js';
 import { toTaskObject, type TaskObject } from './task-object.js';
 
@@ -31,7 +32,8 @@ export class TaskService {
     private readonly config: ServiceConfig,
     private readonly clock: Clock,
     private readonly callbacks: CallbackQueue,
-    private readonly onCreated: () => void,
+    /** Gets a stored pending task processed (the embedded runner, or the shared queue). */
+    private readonly onCreated: (taskId: string) => void,
     private readonly onCancelled: (taskId: string) => void,
   ) {
     this.events.setMaxListeners(0);
@@ -70,7 +72,7 @@ export class TaskService {
       }
       videoId = video.id;
     }
-    const row: Omit<TaskTable, 'attempts'> = {
+    const row: Omit<TaskTable, 'attempts' | 'worker'> = {
       id: newId('task'),
       owner,
       model: MODEL,
@@ -97,7 +99,7 @@ export class TaskService {
       if (existing) return toTaskObject(existing);
       throw e;
     }
-    this.onCreated();
+    this.onCreated(row.id);
     return toTaskObject(row);
   }
 
@@ -122,18 +124,12 @@ export class TaskService {
 
   /** Cancels a pending or processing task (failed, 014001301); a finished task is returned unchanged. */
   async cancel(owner: string, id: string): Promise<TaskObject | undefined> {
-    const now = this.clock.now();
-    const r = await this.db
-      .updateTable('tasks')
-      .set({ status: 'failed', error_code: ErrorCode.Cancelled, error_message: 'cancelled by its owner', completed_at: now })
-      .where('id', '=', id)
-      .where('owner', '=', owner)
-      .where('status', 'in', ['pending', 'processing'])
-      .executeTakeFirst();
-    if (Number(r.numUpdatedRows) > 0) {
-      this.onCancelled(id);
-      await this.announceSettled(id);
-    }
+    const cancelled = await this.end(
+      id,
+      { status: 'failed', error_code: ErrorCode.Cancelled, error_message: 'cancelled by its owner', completed_at: this.clock.now() },
+      { from: ['pending', 'processing'], owner },
+    );
+    if (cancelled) this.onCancelled(id);
     return this.get(owner, id);
   }
 
@@ -158,11 +154,28 @@ export class TaskService {
     return this.get(owner, id);
   }
 
-  /** A task just became completed or failed: queue its callback and wake whoever waits for it. */
-  async announceSettled(taskId: string): Promise<void> {
-    const row = await this.db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
-    if (row.callback_url) await this.callbacks.enqueue(row.id, row.callback_url, JSON.stringify(toTaskObject(row)));
-    this.events.emit('settled', taskId);
+  /**
+   * Moves a task from one of `from` (default: processing) to its end state once, in one
+   * transaction with `also` and the task's callback, so the end state, its session and its
+   * callback are stored together or not at all; then announces it. False when the task was not
+   * in `from` (nothing is written): it had ended already, or was cancelled meanwhile.
+   */
+  async end(taskId: string, set: Updateable<TaskTable>, opts: { from?: TaskStatus[]; owner?: string; also?: (trx: Db) => Promise<void> } = {}): Promise<boolean> {
+    const done = await this.db.transaction().execute(async (trx) => {
+      let update = trx.updateTable('tasks').set(set).where('id', '=', taskId).where('status', 'in', opts.from ?? ['processing']);
+      if (opts.owner !== undefined) update = update.where('owner', '=', opts.owner);
+      const r = await update.executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) return false;
+      await opts.also?.(trx as unknown as Db);
+      const row = await trx.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
+      if (row.callback_url) await this.callbacks.enqueueIn(trx as unknown as Db, row.id, row.callback_url, JSON.stringify(toTaskObject(row)));
+      return true;
+    });
+    if (done) {
+      this.callbacks.deliverDue();
+      this.events.emit('settled', taskId);
+    }
+    return done;
   }
 
   private byExternalId(owner: string, externalId: string) {

@@ -1,10 +1,10 @@
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, KirinError, type ErrorCodeValue } from '../errors.js';
 import type { IdentifySummary } from '../pipeline/result-json.js';
-import type { WorkerReply, WorkerRequest } from './worker-messages.js';
+import type { RunJob, WorkerReply, WorkerRequest } from './worker-messages.js';
 
 interface Job {
-  req: WorkerRequest;
+  req: RunJob;
   onProgress: (f: number) => void;
   resolve: (s: IdentifySummary) => void;
   reject: (e: Error) => void;
@@ -13,14 +13,20 @@ interface Job {
 interface Slot {
   worker: Worker;
   job?: Job;
+  /** A cancelled job the thread is still winding down; the slot takes no new job until it has. */
+  stopping?: { jobId: string; timer: NodeJS.Timeout };
 }
+
+/** A thread that has not wound a cancelled job down by then is terminated after all. */
+const STOP_GRACE_MS = 30_000;
 
 const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
 
 /**
  * A fixed number of worker threads, each with its own copy of the models, running one analysis
- * at a time. A job can be cancelled (its thread is terminated and replaced); a thread that dies
- * fails its job with an internal error and is replaced.
+ * at a time. A job can be cancelled (the thread is asked to stop it: terminating a thread inside
+ * onnxruntime's native code would abort the whole process); a thread that dies fails its job
+ * with an internal error and is replaced.
  */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
@@ -35,14 +41,14 @@ export class WorkerPool {
     return this.slots.filter((s) => s.job).length;
   }
 
-  run(req: WorkerRequest, onProgress: (f: number) => void): Promise<IdentifySummary> {
+  run(req: Omit<RunJob, 'type'>, onProgress: (f: number) => void): Promise<IdentifySummary> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ req, onProgress, resolve, reject });
+      this.waiting.push({ req: { type: 'run', ...req }, onProgress, resolve, reject });
       this.dispatch();
     });
   }
 
-  /** Stops a job: waiting, it is dropped; running, its thread is terminated and replaced. */
+  /** Stops a job: waiting, it is dropped; running, its thread is told to stop it (it rejects at once). */
   cancel(jobId: string, reason: Error): void {
     const i = this.waiting.findIndex((j) => j.req.jobId === jobId);
     if (i >= 0) {
@@ -54,18 +60,40 @@ export class WorkerPool {
     const job = slot.job;
     slot.job = undefined;
     job.reject(reason);
-    this.replace(slot);
+    slot.stopping = { jobId, timer: setTimeout(() => this.replace(slot), STOP_GRACE_MS) };
+    this.post(slot, { type: 'cancel', jobId });
   }
 
+  /** Asks every thread to finish what it is doing in native code and leave; terminates stragglers. */
   async close(): Promise<void> {
     this.closed = true;
     for (const j of this.waiting.splice(0)) j.reject(new Error('worker pool closed'));
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        clearTimeout(slot.stopping?.timer);
+        const exited = new Promise<void>((r) => slot.worker.once('exit', () => r()));
+        this.post(slot, { type: 'close' });
+        const timer = setTimeout(() => void slot.worker.terminate(), STOP_GRACE_MS);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+
+  private post(slot: Slot, m: WorkerRequest): void {
+    slot.worker.postMessage(m);
   }
 
   private spawn(): Slot {
     const slot: Slot = { worker: new Worker(ENTRY) };
     slot.worker.on('message', (m: WorkerReply) => {
+      if (slot.stopping && m.jobId === slot.stopping.jobId) {
+        if (m.type === 'progress') return;
+        clearTimeout(slot.stopping.timer);
+        slot.stopping = undefined;
+        this.dispatch();
+        return;
+      }
       const job = slot.job;
       if (!job || job.req.jobId !== m.jobId) return;
       if (m.type === 'progress') {
@@ -84,15 +112,18 @@ export class WorkerPool {
 
   private onDeath(slot: Slot, err: Error): void {
     if (this.closed || !this.slots.includes(slot)) return;
+    clearTimeout(slot.stopping?.timer);
+    slot.stopping = undefined;
     const job = slot.job;
     slot.job = undefined;
     job?.reject(new KirinError(ErrorCode.Internal, `analysis failed: ${err.message}`));
     this.replace(slot);
   }
 
+  /** A thread that did not stop when asked (or died): a new one takes its place. */
   private replace(slot: Slot): void {
     const i = this.slots.indexOf(slot);
-    if (i < 0) return;
+    if (i < 0 || this.closed) return;
     this.slots[i] = this.spawn();
     void slot.worker.terminate();
     this.dispatch();
@@ -100,10 +131,10 @@ export class WorkerPool {
 
   private dispatch(): void {
     for (const slot of this.slots) {
-      if (slot.job || this.waiting.length === 0) continue;
+      if (slot.job || slot.stopping || this.waiting.length === 0) continue;
       const job = this.waiting.shift()!;
       slot.job = job;
-      slot.worker.postMessage(job.req);
+      this.post(slot, job.req);
     }
   }
 }

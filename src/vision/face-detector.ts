@@ -1,6 +1,7 @@
-import type { GraphModel } from '@tensorflow/tfjs-converter';
-import { loadHumanModel, tf } from './tf-runtime.js';
 import { iou, type Box } from './geometry.js';
+import type { RgbImage } from './image.js';
+import type { ModelRunner } from './model-runner.js';
+import { letterboxInto } from './preprocess.js';
 
 /** A face found by the detector, in pixels of the analysed image. */
 export interface DetectedFace {
@@ -35,50 +36,38 @@ function anchors(): Float32Array {
 /** BlazeFace (MediaPipe short-range back-camera model, 256×256) as shipped by @vladmandic/human. */
 export class FaceDetector {
   private readonly anchorXY = anchors();
+  private readonly input = new Float32Array(INPUT * INPUT * 3);
 
-  private constructor(private readonly model: GraphModel, private readonly options: DetectorOptions) {}
-
-  static async load(options: Partial<DetectorOptions> = {}): Promise<FaceDetector> {
-    return new FaceDetector(await loadHumanModel('blazeface'), { ...DEFAULT_DETECTOR_OPTIONS, ...options });
-  }
+  constructor(private readonly model: ModelRunner, private readonly options: DetectorOptions = DEFAULT_DETECTOR_OPTIONS) {}
 
   /**
-   * Finds faces in an image tensor [1,h,w,3] (0..255), or in one region of it (a tile, so that
-   * small faces are seen larger). The image or region is letterboxed, not stretched.
+   * Finds faces in an image (or in one region of it: a tile, so that small faces are seen
+   * larger). The image or region is letterboxed, not stretched.
    */
-  async detect(image: tf.Tensor4D, region?: Box): Promise<DetectedFace[]> {
-    const [, ih, iw] = image.shape;
-    const r = region ?? { x: 0, y: 0, width: iw, height: ih };
-    const w = Math.round(r.width), h = Math.round(r.height);
-    const scale = INPUT / Math.max(w, h);
-    const rw = Math.round(w * scale), rh = Math.round(h * scale);
-    const raw = tf.tidy(() => {
-      const resized = region
-        ? tf.image.cropAndResize(image, [[r.y / ih, r.x / iw, (r.y + r.height) / ih, (r.x + r.width) / iw]], [0], [rh, rw])
-        : tf.image.resizeBilinear(image, [rh, rw]);
-      const normalized = tf.sub(tf.div(resized, 127.5), 1);
-      const padded = tf.pad(normalized, [[0, 0], [0, INPUT - rh], [0, INPUT - rw], [0, 0]]);
-      const outs = this.model.execute(padded) as tf.Tensor[];
-      // four heads: scores and regressors for the 512 fine anchors and the 384 coarse ones
-      const bySize = [...outs].sort((a, b) => a.size - b.size);
-      const fine = tf.concat([bySize.find((t) => t.shape[1] === 512 && t.shape[2] === 1)!, bySize.find((t) => t.shape[1] === 512 && t.shape[2] === 16)!], 2);
-      const coarse = tf.concat([bySize.find((t) => t.shape[1] === 384 && t.shape[2] === 1)!, bySize.find((t) => t.shape[1] === 384 && t.shape[2] === 16)!], 2);
-      return tf.squeeze(tf.concat([fine, coarse], 1), [0]) as tf.Tensor2D;
-    });
-    const data = await raw.data();
-    raw.dispose();
+  async detect(image: RgbImage, region?: Box): Promise<DetectedFace[]> {
+    const r = region ?? { x: 0, y: 0, width: image.width, height: image.height };
+    const { scale } = letterboxInto(image, region, INPUT, this.input, { scale: 1 / 127.5, offset: -1 });
+    const outs = await this.model.run(this.input, [1, INPUT, INPUT, 3]);
+    // four heads: scores and regressors for the 512 fine anchors and the 384 coarse ones
+    const head = (anchors: number, width: number) => outs.find((o) => o.dims[1] === anchors && o.dims[2] === width)!.data;
+    const heads = [
+      { scores: head(512, 1), boxes: head(512, 16), first: 0, count: 512 },
+      { scores: head(384, 1), boxes: head(384, 16), first: 512, count: 384 },
+    ];
     const candidates: DetectedFace[] = [];
-    for (let i = 0; i < 896; i++) {
-      const row = i * 17;
-      const score = 1 / (1 + Math.exp(-data[row]));
-      if (score < this.options.minScore) continue;
-      const cx = this.anchorXY[2 * i] + data[row + 1];
-      const cy = this.anchorXY[2 * i + 1] + data[row + 2];
-      const bw = data[row + 3], bh = data[row + 4];
-      candidates.push({
-        box: { x: r.x + (cx - bw / 2) / scale, y: r.y + (cy - bh / 2) / scale, width: bw / scale, height: bh / scale },
-        score,
-      });
+    for (const h of heads) {
+      for (let k = 0; k < h.count; k++) {
+        const score = 1 / (1 + Math.exp(-h.scores[k]));
+        if (score < this.options.minScore) continue;
+        const i = h.first + k, row = k * 16;
+        const cx = this.anchorXY[2 * i] + h.boxes[row];
+        const cy = this.anchorXY[2 * i + 1] + h.boxes[row + 1];
+        const bw = h.boxes[row + 2], bh = h.boxes[row + 3];
+        candidates.push({
+          box: { x: r.x + (cx - bw / 2) / scale, y: r.y + (cy - bh / 2) / scale, width: bw / scale, height: bh / scale },
+          score,
+        });
+      }
     }
     return nonMaxSuppression(candidates, this.options.iouThreshold, this.options.maxFaces);
   }

@@ -1,30 +1,25 @@
-import type { GraphModel } from '@tensorflow/tfjs-converter';
-import { loadHumanModel, tf } from './tf-runtime.js';
-import { cropSquares } from './image.js';
 import type { Box } from './geometry.js';
+import type { RgbImage } from './image.js';
+import type { ModelRunner } from './model-runner.js';
+import { cropsInto } from './preprocess.js';
 
 const INPUT = 224;
-const DESCRIPTOR = 'global_pooling/Mean';
 
 /** HSE FaceRes descriptor network (224×224 → 1024 values), as shipped by @vladmandic/human. */
 export class FaceEmbedder {
-  private constructor(private readonly model: GraphModel) {}
+  /** The output to ask the model for. */
+  static readonly OUTPUT = 'global_pooling/Mean';
 
-  static async load(): Promise<FaceEmbedder> {
-    return new FaceEmbedder(await loadHumanModel('faceres'));
-  }
+  constructor(private readonly model: ModelRunner) {}
 
   /** One unit-length appearance vector per square crop (pixels of `image`). */
-  async embed(image: tf.Tensor4D, crops: readonly Box[]): Promise<Float32Array[]> {
+  async embed(image: RgbImage, crops: readonly Box[]): Promise<Float32Array[]> {
     if (crops.length === 0) return [];
-    const out = tf.tidy(() => {
-      const input = cropSquares(image, crops, INPUT);
-      return this.model.execute(input, DESCRIPTOR) as tf.Tensor2D;
-    });
-    const data = await out.data();
-    out.dispose();
-    const n = data.length / crops.length;
-    return crops.map((_, i) => normalize(Float32Array.from(data.subarray(i * n, (i + 1) * n))));
+    const input = new Float32Array(crops.length * INPUT * INPUT * 3);
+    cropsInto(image, crops, INPUT, input, { scale: 1, offset: 0 });
+    const [out] = await this.model.run(input, [crops.length, INPUT, INPUT, 3]);
+    const n = out.data.length / crops.length;
+    return crops.map((_, i) => normalize(Float32Array.from(out.data.subarray(i * n, (i + 1) * n))));
   }
 }
 

@@ -1,6 +1,6 @@
-import type { GraphModel } from '@tensorflow/tfjs-converter';
-import { loadHumanModel, tf } from './tf-runtime.js';
-import { cropSquares } from './image.js';
+import type { RgbImage } from './image.js';
+import type { ModelRunner } from './model-runner.js';
+import { cropsInto } from './preprocess.js';
 import { boxOfPoints, squareAround, type Box, type Point3 } from './geometry.js';
 
 /** 468 MediaPipe FaceMesh landmarks of one face, in pixels of the analysed image (z in the same scale). */
@@ -19,26 +19,23 @@ export const MESH_CROP_FACTOR = 1.5;
 
 /** MediaPipe FaceMesh (192×192) as shipped by @vladmandic/human. */
 export class FaceMesh {
-  private constructor(private readonly model: GraphModel) {}
+  private input = new Float32Array(0);
 
-  static async load(): Promise<FaceMesh> {
-    return new FaceMesh(await loadHumanModel('facemesh'));
-  }
+  constructor(private readonly model: ModelRunner) {}
 
   /**
    * Runs the mesh on square crops (pixels of `image`, typically a face box enlarged by
    * MESH_CROP_FACTOR). One result per crop, in the same order.
    */
-  async run(image: tf.Tensor4D, crops: readonly Box[]): Promise<FaceLandmarks[]> {
+  async run(image: RgbImage, crops: readonly Box[]): Promise<FaceLandmarks[]> {
     if (crops.length === 0) return [];
-    const outs = tf.tidy(() => {
-      const input = tf.div(cropSquares(image, crops, INPUT), 255);
-      return this.model.execute(input) as tf.Tensor[];
-    });
-    const flag = outs.find((t) => t.shape[1] === 1)!;
-    const mesh = outs.find((t) => t.shape[1] === 1404)!;
-    const [flags, coords] = await Promise.all([flag.data(), mesh.data()]);
-    tf.dispose(outs);
+    const size = crops.length * INPUT * INPUT * 3;
+    if (this.input.length < size) this.input = new Float32Array(size);
+    const input = this.input.subarray(0, size);
+    cropsInto(image, crops, INPUT, input, { scale: 1 / 255, offset: 0 });
+    const outs = await this.model.run(input, [crops.length, INPUT, INPUT, 3]);
+    const flags = outs.find((o) => o.dims[1] === 1)!.data;
+    const coords = outs.find((o) => o.dims[1] === 1404)!.data;
     return crops.map((crop, i) => {
       const sx = crop.width / INPUT, sy = crop.height / INPUT;
       const points: Point3[] = [];

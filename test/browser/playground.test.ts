@@ -8,6 +8,7 @@ import { startService, type RunningService } from '../../src/service/kirin-servi
 import { createApiKey } from '../../src/storage/api-keys.ts';
 import { portrait } from '../helpers/face-photos.ts';
 import { makeSegmentsVideo, makeTempDir, type TempDir } from '../helpers/make-video.ts';
+import { embeddedEnv } from '../helpers/service.ts';
 
 /**
  * The playground page at / driven in Debian's chromium (playwright-core, no downloaded browser):
@@ -55,7 +56,7 @@ describe('playground page', () => {
     const port = await freePort();
     service = await startService(
       loadConfig({
-        ...process.env,
+        ...embeddedEnv(),
         PORT: String(port),
         HOST: '127.0.0.1',
         KIRIN_PUBLIC_URL: `http://127.0.0.1:${port}`,

@@ -12,6 +12,11 @@ const PEOPLE = {
 
 export type PersonName = keyof typeof PEOPLE;
 
+/** Which demo photo a person is on and their face box [x, y, w, h] on it (scaled to 1920 px wide). */
+export function personOnPhoto(name: PersonName): { sample: 1 | 3 | 5; face: readonly [number, number, number, number] } {
+  return PEOPLE[name];
+}
+
 /** Writes a PNG portrait of one person and returns its path. */
 export async function portrait(name: PersonName, outFile: string): Promise<string> {
   const { sample, face } = PEOPLE[name];

@@ -43,6 +43,18 @@ export interface RequestOptions {
 
 export type Api = (method: string, path: string, opts?: RequestOptions) => Promise<ApiResponse>;
 
+/**
+ * process.env without the scale-out settings (CI exports them for the scale-out tests), so a
+ * service started from it runs on embedded defaults: SQLite, local files, the in-process queue.
+ */
+export function embeddedEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const k of Object.keys(out)) {
+    if (/^KIRIN_(DATABASE_URL|REDIS_URL|REDIS_PREFIX|STORAGE_URL|S3_|QUEUE_)/.test(k)) delete out[k];
+  }
+  return out;
+}
+
 /** fetch() against `base` with a bearer key; never throws on an HTTP error status. */
 export function makeApi(base: string, defaultKey: string | null): Api {
   return async (method, path, opts = {}) => {
@@ -89,7 +101,7 @@ export async function startTestService(env: Record<string, string | undefined> =
   const tmp = await makeTempDir('kirin-svc-');
   const dataDir = tmp.file('data');
   const merged: Record<string, string | undefined> = {
-    ...process.env,
+    ...embeddedEnv(),
     PORT: '0',
     HOST: '127.0.0.1',
     KIRIN_DATA_DIR: dataDir,

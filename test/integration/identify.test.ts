@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
+import type { SamplingOptions } from '../../src/pipeline/analyze-video.ts';
 import { identifyFile } from '../../src/pipeline/identify-file.ts';
 import { portrait } from '../helpers/face-photos.ts';
 import { ffmpeg, makeSegmentsVideo, makeTempDir, setRotation, type Segment, type TempDir } from '../helpers/make-video.ts';
@@ -50,6 +51,24 @@ describe('identify a video end to end', () => {
   it('two people swapping in place at a hard cut get two ids', async () => {
     const { faces } = await run('swap', [{ seconds: 3, image: a, fit: 0.8 }, { seconds: 3, image: c, fit: 0.8 }]);
     assert.deepEqual(faces, [['0', 0, 3000], ['1', 3000, 6000]]);
+  });
+
+  it('B-frames left undecoded (the default) move no boundary by more than a frame from a full decode', async () => {
+    // x264 'medium' uses B-frames, which skipNonReference leaves out; 'ultrafast' (the other tests) has none
+    const { out } = await makeSegmentsVideo({
+      out: tmp.file('bframes.mp4'), preset: 'medium', width: 1280, height: 720, fps: 30,
+      segments: [{ seconds: 1.1, blank: true }, { seconds: 2.9, image: a, fit: 0.8 }, { seconds: 1, blank: true }, { seconds: 2.5, images: [b, c], fit: 0.8 }],
+    });
+    const faces = async (sampling: Partial<SamplingOptions>) => {
+      const video = await identifyFile(out, { outDir: tmp.file('bframes-faces'), sampling });
+      return { video, faces: video.analysis.result.faces.map((f) => [f.startMs, f.endMs]) };
+    };
+    const exact = await faces({ skipNonReference: false, skipLoopFilter: false });
+    const fast = await faces({ skipNonReference: true, skipLoopFilter: true });
+    assert.ok(fast.video.analysis.stats.framesDecoded < 0.8 * exact.video.analysis.stats.framesDecoded, 'B-frames were skipped');
+    assert.deepEqual(exact.faces.map(([s, e]) => [Math.round(s), Math.round(e)]), [[1100, 4000], [5000, 7500], [5000, 7500]]);
+    assert.equal(fast.faces.length, 3);
+    fast.faces.flat().forEach((ms, i) => assert.ok(Math.abs(ms - exact.faces.flat()[i]) <= 34, `boundary ${ms} vs ${exact.faces.flat()[i]}`));
   });
 
   it('no face: an empty list, not an error', async () => {

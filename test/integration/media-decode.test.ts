@@ -77,6 +77,22 @@ describe('decodeFrames', () => {
     assert.deepEqual(frames.map((f) => f.timeMs), frames.map((f) => Math.round((f.index * 1000) / 30)));
   });
 
+  it('skipNonReference leaves out B-frames only: the frames it keeps are the full decode\'s, at the same times', async () => {
+    // x264 'medium' makes B-frames (with b-pyramid, some of them references)
+    const bframes = await makeVideo({ out: tmp.file('bframes.mp4'), width: 160, height: 120, fps: 30, seconds: 2, preset: 'medium' });
+    const all = await decodeAll(bframes, { width: 80, height: 60, pixelFormat: 'yuv420p' });
+    const kept = await decodeAll(bframes, { width: 80, height: 60, pixelFormat: 'yuv420p', skipNonReference: true });
+    assert.equal(all.length, 60);
+    assert.ok(kept.length < 45 && kept.length > 15, `${kept.length} of 60 frames decoded`);
+    assert.equal(kept[0].timeMs, 0);
+    assert.deepEqual(kept.map((f) => f.index), kept.map((_, i) => i), 'index counts emitted frames');
+    for (const f of kept) {
+      const same = all.find((g) => g.timeMs === f.timeMs);
+      assert.ok(same, `a kept frame at ${f.timeMs} ms is a frame of the video`);
+      assert.deepEqual(f.data, same.data, `frame at ${f.timeMs} ms decodes to the same pixels`);
+    }
+  });
+
   it('variable frame rate (1 s at 30 fps, then 1 s at 15 fps): real per-frame times', async () => {
     const f = await makeVfrVideo({ out: tmp.file('vfr.mp4'), width: 160, height: 120, parts: [{ fps: 30, seconds: 1 }, { fps: 15, seconds: 1 }] });
     const frames = await decodeAll(f, { width: 32, height: 24 });
@@ -152,11 +168,11 @@ describe('decodeFrames', () => {
     await waitForNoProcess('break-me.mp4');
   });
 
-  it('timeout kills ffmpeg and throws 014001108', async () => {
+  it('timeout kills ffmpeg and throws 014002095 (a hang is an internal failure, not the input\'s)', async () => {
     const info = await probeVideo(cfr);
     await assert.rejects(
       decodeAll(cfr, { width: 32, height: 24, info, timeoutMs: 1 }),
-      (e: unknown) => e instanceof KirinError && e.code === ErrorCode.Unreadable && /within/.test(e.message),
+      (e: unknown) => e instanceof KirinError && e.code === ErrorCode.Internal && /within/.test(e.message),
     );
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { decodeFrames } from '../../src/media/decode.ts';
 import { cutFaceImage } from '../../src/media/face-image.ts';
@@ -70,6 +71,20 @@ describe('cutFaceImage', () => {
         const nearest = frames.reduce((best, f, i) => (Math.abs(f.level - level) < Math.abs(frames[best].level - level) ? i : best), 0);
         assert.equal(nearest, k, `${file}: cut at ${frames[k].timeMs} ms shows frame ${nearest}, expected ${k}`);
       }
+    }
+  });
+
+  it('referenceFrame (frames no other frame refers to left undecoded) cuts the same picture of a kept frame', async () => {
+    const bframes = await makeVideo({ out: tmp.file('bframes.mp4'), width: 320, height: 240, fps: 30, seconds: 2, preset: 'medium' });
+    const info = await probeVideo(bframes);
+    const times: number[] = [];
+    for await (const f of decodeFrames(bframes, { width: 32, height: 24, info, skipNonReference: true })) times.push(f.timeMs);
+    assert.ok(times.length < 50, 'the file has frames nothing refers to');
+    const box = { x: 100, y: 60, width: 120, height: 100 };
+    for (const timeMs of [times[7], times[times.length - 2]]) {
+      await cutFaceImage(bframes, { timeMs, box, info, outFile: tmp.file('full.jpg') });
+      await cutFaceImage(bframes, { timeMs, box, info, outFile: tmp.file('ref.jpg'), referenceFrame: true });
+      assert.deepEqual(readFileSync(tmp.file('ref.jpg')), readFileSync(tmp.file('full.jpg')), `picture at ${timeMs} ms`);
     }
   });
 

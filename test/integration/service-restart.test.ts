@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { makeTempDir, type TempDir } from '../helpers/make-video.ts';
-import { KEY_PATTERN, MODEL, makeApi, makeFaceVideo, serveFiles, settled, startReceiver, waitFor } from '../helpers/service.ts';
+import { KEY_PATTERN, MODEL, embeddedEnv, makeApi, makeFaceVideo, serveFiles, settled, startReceiver, waitFor } from '../helpers/service.ts';
 
 const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'kirin.js');
 
@@ -62,7 +62,7 @@ describe('service: restart recovery (kirin start as a child process)', () => {
     receiver = await startReceiver();
     await makeFaceVideo(tmp, 'face');
     env = {
-      ...process.env,
+      ...embeddedEnv(),
       PORT: '0',
       HOST: '127.0.0.1',
       KIRIN_DATA_DIR: tmp.file('data'),

@@ -1,13 +1,13 @@
+// The face models on tfjs (WebAssembly backend), as the engine first ran them: the reference the
+// onnxruntime conversion and the JS preprocessing are checked against (tests, scripts/model-timing.ts).
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import { humanModelsDir } from '../../src/vision/human-models.ts';
 
 export { tf };
-
-const require = createRequire(import.meta.url);
 
 let ready: Promise<void> | undefined;
 
@@ -19,12 +19,6 @@ export function initTensorflow(): Promise<void> {
     await tf.ready();
   })();
   return ready;
-}
-
-/** Folder of the tfjs graph models that @vladmandic/human ships (blazeface, facemesh, faceres…). */
-export function humanModelsDir(): string {
-  // the exports map hides package.json and models/, so go from the main entry (dist/…) up
-  return join(dirname(require.resolve('@vladmandic/human')), '..', 'models');
 }
 
 interface ModelJson {

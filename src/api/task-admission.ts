@@ -1,0 +1,79 @@
+import type { Db } from '../storage/database.js';
+import { TooManyRequests } from './too-many-requests.js';
+
+export interface AdmissionLimits {
+  /** Tasks one owner may have pending or processing at once; 0 = no limit. */
+  activeTasksPerOwner: number;
+  /** Tasks that may wait (pending) in all, whoever owns them; 0 = no limit. */
+  queuedTasks: number;
+}
+
+/** Seconds a refused client is told to wait: about how long a short analysis takes. */
+const RETRY_AFTER_ACTIVE_S = 5;
+const RETRY_AFTER_QUEUE_S = 10;
+
+/**
+ * Lets a new task in only while its owner has fewer than `activeTasksPerOwner` tasks pending or
+ * processing and the queue holds fewer than `queuedTasks`; otherwise TooManyRequests (`429`,
+ * 014001401). The creates of one owner are taken one at a time in this process, so a burst
+ * cannot slip past the count between the check and the insert. Repeating an existing
+ * `external_task_id` is always let through: it returns the first task and creates nothing.
+ */
+export class TaskAdmission {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly db: Db, private readonly limits: AdmissionLimits) {}
+
+  admit<T>(owner: string, externalTaskId: unknown, create: () => Promise<T>): Promise<T> {
+    return this.oneAtATime(owner, async () => {
+      const replay = typeof externalTaskId === 'string' && externalTaskId !== '' && (await this.hasExternalId(owner, externalTaskId));
+      if (!replay) await this.check(owner);
+      return create();
+    });
+  }
+
+  private async check(owner: string): Promise<void> {
+    const { activeTasksPerOwner, queuedTasks } = this.limits;
+    if (activeTasksPerOwner > 0) {
+      const active = await this.count((q) => q.where('owner', '=', owner).where('status', 'in', ['pending', 'processing']));
+      if (active >= activeTasksPerOwner) {
+        throw new TooManyRequests(
+          `concurrency limit: ${active} tasks of this API key's owner are pending or processing, the limit is ${activeTasksPerOwner}; retry when one has finished`,
+          RETRY_AFTER_ACTIVE_S,
+        );
+      }
+    }
+    if (queuedTasks > 0) {
+      const queued = await this.count((q) => q.where('status', '=', 'pending'));
+      if (queued >= queuedTasks) {
+        throw new TooManyRequests(`the queue is full: ${queued} tasks are waiting, the limit is ${queuedTasks}; retry later`, RETRY_AFTER_QUEUE_S);
+      }
+    }
+  }
+
+  private async count(filter: (q: ReturnType<TaskAdmission['tasks']>) => ReturnType<TaskAdmission['tasks']>): Promise<number> {
+    const row = await filter(this.tasks()).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  private tasks() {
+    return this.db.selectFrom('tasks').select((eb) => eb.fn.countAll<number>().as('n'));
+  }
+
+  private async hasExternalId(owner: string, externalTaskId: string): Promise<boolean> {
+    const row = await this.db.selectFrom('tasks').select('id').where('owner', '=', owner).where('external_task_id', '=', externalTaskId).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Runs `fn` after every earlier call for the same owner has settled. */
+  private oneAtATime<T>(owner: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(owner) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.tails.set(owner, tail);
+    void tail.then(() => {
+      if (this.tails.get(owner) === tail) this.tails.delete(owner);
+    });
+    return run;
+  }
+}

@@ -1,0 +1,103 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ServiceConfig } from '../config.js';
+import { ErrorCode, KirinError, isKirinError } from '../errors.js';
+import type { Db } from '../storage/database.js';
+import { QUEUE_NAME, queueOptions, type TaskJob } from './bull-queue.js';
+import { processName, type ErrorPolicy, type TaskExecutor } from './task-executor.js';
+import type { WorkerPool } from './worker-pool.js';
+
+export interface BullWorkerDeps {
+  config: ServiceConfig;
+  db: Db;
+  executor: TaskExecutor;
+  pool: WorkerPool;
+}
+
+/**
+ * The scale-out processor: takes jobs from the BullMQ queue, `workers` at a time, and runs their
+ * tasks. Delivery is at least once (a job whose worker died is handed out again by the stalled
+ * check), so a job only claims its task if the task has not ended, and the task ends in one
+ * status-guarded transaction (TaskExecutor): a redelivered task completes, is charged and calls
+ * back once. Input failures end the task at once; other errors are retried, the last attempt
+ * fails the task. A task cancelled through any API process, or ended by another delivery, is
+ * noticed within a second and its analysis stopped.
+ */
+export class BullTaskWorker {
+  private readonly worker: Worker<TaskJob>;
+  private readonly running = new Map<string, AbortController>();
+  private readonly inflight = new Set<Promise<void>>();
+  private watchTimer?: NodeJS.Timeout;
+  private closing = false;
+
+  constructor(private readonly d: BullWorkerDeps, connection: Redis) {
+    const lockMs = d.config.queue.lockMs;
+    this.worker = new Worker<TaskJob>(QUEUE_NAME, (job) => this.track(this.process(job)), {
+      ...queueOptions(d.config, connection),
+      name: processName,
+      concurrency: d.config.workers,
+      lockDuration: lockMs,
+      stalledInterval: lockMs,
+      // a job whose worker died twice in a row is retried once more before it fails for good
+      maxStalledCount: 2,
+      autorun: false,
+    });
+    this.worker.on('error', () => undefined); // connection errors: ioredis reconnects
+  }
+
+  start(): void {
+    void this.worker.run().catch(() => undefined);
+    this.watchTimer = setInterval(() => void this.stopEnded().catch(() => undefined), 1000);
+  }
+
+  /** Analyses running in this process. */
+  get active(): number {
+    return this.running.size;
+  }
+
+  /** Takes no new job, lets running ones finish for up to graceMs; jobs still running then are recovered by another worker. */
+  async close(graceMs = 30_000): Promise<void> {
+    this.closing = true;
+    clearInterval(this.watchTimer);
+    await this.worker.pause(true).catch(() => undefined);
+    await Promise.race([Promise.allSettled([...this.inflight]), sleep(graceMs, undefined, { ref: false })]);
+    await this.worker.close(true).catch(() => undefined);
+  }
+
+  private track(p: Promise<void>): Promise<void> {
+    this.inflight.add(p);
+    void p.catch(() => undefined).finally(() => this.inflight.delete(p));
+    return p;
+  }
+
+  private async process(job: Job<TaskJob>): Promise<void> {
+    const task = await this.d.executor.claim(job.data.taskId);
+    if (!task) return; // ended already: cancelled, or a redelivery of work that was done
+    const ac = new AbortController();
+    this.running.set(task.id, ac);
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const policy: ErrorPolicy = (e) => {
+      if (this.closing) return 'retry';
+      if (isKirinError(e) && e.code !== ErrorCode.Internal) return 'fail'; // the input's fault: the same every time
+      return lastAttempt ? 'fail' : 'retry';
+    };
+    try {
+      await this.d.executor.run(task, ac.signal, policy);
+    } finally {
+      this.running.delete(task.id);
+    }
+  }
+
+  /** Stops analyses whose task is no longer `processing` (cancelled, or ended by another delivery). */
+  private async stopEnded(): Promise<void> {
+    if (this.running.size === 0) return;
+    const rows = await this.d.db.selectFrom('tasks').select(['id', 'status']).where('id', 'in', [...this.running.keys()]).execute();
+    for (const r of rows) {
+      if (r.status === 'processing') continue;
+      const reason = new KirinError(ErrorCode.Cancelled, `task ${r.status} elsewhere`);
+      this.running.get(r.id)?.abort(reason);
+      this.d.pool.cancel(r.id, reason);
+    }
+  }
+}

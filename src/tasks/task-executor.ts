@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { UrlSigner } from '../api/signed-urls.js';
+import type { Clock } from '../clock.js';
+import type { ServiceConfig } from '../config.js';
+import { ErrorCode, KirinError, isKirinError } from '../errors.js';
+import { downloadVideo } from '../media/download.js';
+import { buildResultJson, newRequestId, type IdentifySummary } from '../pipeline/result-json.js';
+import type { BlobStore } from '../storage/blobs.js';
+import type { Db } from '../storage/database.js';
+import { newId } from '../storage/ids.js';
+import type { TaskTable } from '../storage/schema.js';
+import type { TaskService } from './task-service.js';
+import type { WorkerPool } from './worker-pool.js';
+
+export type Task = Omit<TaskTable, 'attempts' | 'worker'>;
+
+/** This process, as recorded in `tasks.worker`. */
+export const processName = `${hostname()}:${process.pid}`;
+
+export interface ExecutorDeps {
+  db: Db;
+  config: ServiceConfig;
+  clock: Clock;
+  blobs: BlobStore;
+  pool: WorkerPool;
+  signer: UrlSigner;
+  tasks: TaskService;
+}
+
+/** What an error that ends an attempt means: the task fails now, or it is left for another attempt (rethrown). */
+export type ErrorPolicy = (e: unknown) => 'fail' | 'retry';
+
+export const wasCancelled = (signal: AbortSignal) => signal.aborted && isKirinError(signal.reason) && signal.reason.code === ErrorCode.Cancelled;
+
+/**
+ * Processes one claimed task: fetches its video, analyses it in the worker pool, stores the face
+ * pictures, and ends the task. Ending is one transaction guarded by `status = 'processing'` that
+ * also stores the session, the pictures' rows and the callback: a task processed twice (a queue
+ * delivers at least once) is completed, charged and called back once; the second run's pictures
+ * are deleted again.
+ */
+export class TaskExecutor {
+  constructor(private readonly d: ExecutorDeps) {}
+
+  /** Takes a task by id for this process (a redelivered one too); undefined when it has already ended. */
+  async claim(taskId: string): Promise<Task | undefined> {
+    const now = this.d.clock.now();
+    return this.d.db
+      .updateTable('tasks')
+      .set((eb) => ({ status: 'processing', started_at: now, progress: 0, attempts: eb('attempts', '+', 1), worker: processName }))
+      .where('id', '=', taskId)
+      .where('status', 'in', ['pending', 'processing'])
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /** Runs the task to its end state; an error the policy calls 'retry' is rethrown with the task left `processing`. */
+  async run(task: Task, signal: AbortSignal, onError: ErrorPolicy): Promise<void> {
+    const { db, clock, blobs } = this.d;
+    const work = join(blobs.tempDir(), `${task.id}-${randomBytes(4).toString('hex')}`);
+    try {
+      await mkdir(work, { recursive: true });
+      const videoPath = await this.sourceVideo(task, work, signal);
+      let lastWrite = 0;
+      const summary = await this.d.pool.run({ jobId: task.id, videoPath, outDir: join(work, 'faces') }, (f) => {
+        if (clock.now() - lastWrite < 500) return;
+        lastWrite = clock.now();
+        void db.updateTable('tasks').set({ progress: Math.min(0.99, 0.05 + 0.95 * f) }).where('id', '=', task.id).where('status', '=', 'processing').execute().catch(() => undefined);
+      });
+      signal.throwIfAborted();
+      await this.complete(task, summary);
+    } catch (e) {
+      if (wasCancelled(signal)) return;
+      if (onError(e) === 'retry') throw e;
+      const code = isKirinError(e) ? e.code : ErrorCode.Internal;
+      const message = isKirinError(e) ? e.message : `internal error: ${e instanceof Error ? e.message : String(e)}`;
+      await this.finish(task.id, { status: 'failed', error_code: code, error_message: message, completed_at: clock.now() });
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  /** A local path to the task's video: an upload from the blob store, or the URL fetched into it. */
+  private async sourceVideo(task: Task, work: string, signal: AbortSignal): Promise<string> {
+    const { db, blobs, clock, config } = this.d;
+    if (task.video_id) {
+      const v = await db.selectFrom('videos').select(['blob_key', 'expires_at']).where('id', '=', task.video_id).executeTakeFirst();
+      if (!v || !(await blobs.exists(v.blob_key))) throw new KirinError(ErrorCode.VideoIdUnknown, `video_id ${task.video_id} is unknown or expired`);
+      return blobs.localPath(v.blob_key, work);
+    }
+    const key = `fetched/${task.id}.video`;
+    if (!(await blobs.exists(key))) {
+      const tmp = join(work, 'download.video');
+      await downloadVideo(task.video_url!, tmp, { allowPrivate: config.allowPrivateUrls, signal });
+      await blobs.putFile(key, tmp);
+      await db
+        .insertInto('fetched_videos')
+        .values({ blob_key: key, task_id: task.id, expires_at: clock.now() + config.retentionMs })
+        .onConflict((oc) => oc.column('blob_key').doNothing())
+        .execute();
+    }
+    await db.updateTable('tasks').set({ progress: 0.05 }).where('id', '=', task.id).where('status', '=', 'processing').execute();
+    return blobs.localPath(key, work);
+  }
+
+  private async complete(task: Task, summary: IdentifySummary): Promise<void> {
+    const { blobs, clock, config, signer } = this.d;
+    const now = clock.now();
+    const sessionId = newId('sess');
+    const expiresAt = now + config.retentionMs;
+    const fileIds = new Map<string, string>();
+    const pictureKey = (faceId: string) => `faces/${sessionId}/${faceId}.jpg`;
+    for (const face of summary.faces) {
+      await blobs.putFile(pictureKey(face.face_id), face.picture_file);
+      fileIds.set(face.face_id, newId('file'));
+    }
+    const result = buildResultJson(summary, {
+      sessionId,
+      requestId: newRequestId(),
+      finalUnitDeduction: config.pricing.unitsPerTask,
+      imageUrl: (face) => signer.url(fileIds.get(face.face_id)!, expiresAt),
+    });
+    const sessionData = {
+      video: summary.video,
+      faces: summary.faces.map((f) => ({ face_id: f.face_id, file_id: fileIds.get(f.face_id)!, start_time: f.start_time, end_time: f.end_time, box: f.box, score: f.score })),
+      rejected_faces: summary.rejected_faces.map(({ track: _t, ...r }) => r),
+      tracks: {
+        faces: summary.faces.map((f) => ({ face_id: f.face_id, start_time: f.start_time, end_time: f.end_time, track: f.track })),
+        rejected_faces: summary.rejected_faces,
+      },
+    };
+    const won = await this.finish(
+      task.id,
+      {
+        status: 'completed',
+        progress: 1,
+        completed_at: now,
+        result_text: JSON.stringify(result),
+        cost_usd: config.pricing.costPerTaskUsd,
+        video_meta: JSON.stringify(summary.video),
+      },
+      async (trx) => {
+        await trx.insertInto('sessions').values({ id: sessionId, owner: task.owner, task_id: task.id, data: JSON.stringify(sessionData), created_at: now, expires_at: expiresAt }).execute();
+        for (const f of summary.faces) {
+          await trx
+            .insertInto('files')
+            .values({ id: fileIds.get(f.face_id)!, session_id: sessionId, blob_key: pictureKey(f.face_id), content_type: 'image/jpeg', created_at: now, expires_at: expiresAt })
+            .execute();
+        }
+      },
+    );
+    // another run of the same task ended it first (or it was cancelled): these pictures belong to nothing
+    if (!won) for (const f of summary.faces) await blobs.delete(pictureKey(f.face_id)).catch(() => undefined);
+  }
+
+  private finish(taskId: string, set: Partial<Task>, also?: (trx: Db) => Promise<void>): Promise<boolean> {
+    return this.d.tasks.end(taskId, set, { also });
+  }
+}

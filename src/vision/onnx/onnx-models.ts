@@ -1,0 +1,71 @@
+import { performance } from 'node:perf_hooks';
+import * as ort from 'onnxruntime-node';
+import { readHumanModelFiles } from '../human-models.js';
+import { cachedConversion } from './conversion-cache.js';
+import { tfjsGraphToOnnx } from './tfjs-to-onnx.js';
+
+export type HumanModelName = 'blazeface' | 'facemesh' | 'faceres';
+
+export interface OnnxModelOutput {
+  data: Float32Array;
+  dims: readonly number[];
+}
+
+/** One of @vladmandic/human's tfjs models, converted at load time and run by onnxruntime (CPU). */
+export interface OnnxHumanModel {
+  readonly inputName: string;
+  readonly outputNames: readonly string[];
+  /** How long loading took: tfjs → ONNX conversion and ORT session creation (ms). */
+  readonly loadTimings: { convertMs: number; sessionMs: number };
+  /** Runs on a float32 NHWC input; outputs in `outputNames` order. */
+  run(input: Float32Array, dims: readonly number[]): Promise<Float32Array[]>;
+  /** As `run`, with each output's shape. */
+  runWithDims(input: Float32Array, dims: readonly number[]): Promise<OnnxModelOutput[]>;
+  release(): Promise<void>;
+}
+
+export interface OnnxHumanModelOptions {
+  /** Outputs to compute (tfjs node names), as for tfjs `execute(input, outputs)`; default: what `execute(input)` returns. */
+  outputs?: string[];
+  /** Intra-op threads; default $KIRIN_MODEL_THREADS or 1. */
+  threads?: number;
+}
+
+export async function loadOnnxHumanModel(name: HumanModelName, opts: OnnxHumanModelOptions = {}): Promise<OnnxHumanModel> {
+  const { model, weightData } = await readHumanModelFiles(name);
+  const t0 = performance.now();
+  // no signature, as test/helpers/tfjs-reference.ts loads the models: default outputs are then the same nodes tfjs returns
+  const converted = cachedConversion([name, JSON.stringify(model), weightData, JSON.stringify(opts.outputs ?? [])], () =>
+    tfjsGraphToOnnx({ modelTopology: model.modelTopology, weightsManifest: model.weightsManifest }, weightData, {
+      outputs: opts.outputs,
+    }),
+  );
+  const t1 = performance.now();
+  const session = await ort.InferenceSession.create(converted.bytes, {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: opts.threads ?? (Number(process.env.KIRIN_MODEL_THREADS) || 1),
+    interOpNumThreads: 1,
+  });
+  const t2 = performance.now();
+  const { inputName, outputNames } = converted;
+
+  const runWithDims = async (input: Float32Array, dims: readonly number[]): Promise<OnnxModelOutput[]> => {
+    const feed = new ort.Tensor('float32', input, [...dims]);
+    const results = await session.run({ [inputName]: feed });
+    return outputNames.map((o) => {
+      const t = results[o];
+      if (t.type !== 'float32') throw new Error(`${name}: output ${o} is ${t.type}, float32 expected`);
+      return { data: t.data as Float32Array, dims: t.dims };
+    });
+  };
+
+  return {
+    inputName,
+    outputNames,
+    loadTimings: { convertMs: t1 - t0, sessionMs: t2 - t1 },
+    runWithDims,
+    run: async (input, dims) => (await runWithDims(input, dims)).map((o) => o.data),
+    release: () => session.release(),
+  };
+}
