@@ -37,8 +37,6 @@ export interface DecodeOptions {
   prefetchFrames?: number;
 }
 
-export const DEFAULT_DECODE_TIMEOUT_MS = 10 * 60_000;
-
 /**
  * Streams the video's frames as packed RGB24 at opts.width×opts.height, in display orientation,
  * each decoded frame exactly once, in presentation order.

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ffmpegPath, ffprobePath, passthroughSyncArgs } from '../../src/media/binaries.ts';
+import { childBoxes } from './mp4-boxes.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -313,27 +314,15 @@ export async function setRotation(file: string, degrees: number): Promise<void> 
   const matrix = [cos * 0x10000, -sin * 0x10000, 0, sin * 0x10000, cos * 0x10000, 0, 0, 0, 0x40000000];
   let patched = 0;
   const walk = (start: number, end: number, inVideoTrak: boolean) => {
-    let p = start;
-    while (p + 8 <= end) {
-      let size = buf.readUInt32BE(p);
-      const type = buf.toString('latin1', p + 4, p + 8);
-      let header = 8;
-      if (size === 1) {
-        size = Number(buf.readBigUInt64BE(p + 8));
-        header = 16;
-      } else if (size === 0) {
-        size = end - p;
-      }
-      if (size < header || p + size > end) break;
-      if (type === 'moov') walk(p + header, p + size, false);
-      if (type === 'trak' && isVideoTrak(p + header, p + size)) walk(p + header, p + size, true);
-      if (type === 'tkhd' && inVideoTrak) {
-        const version = buf[p + header];
-        const mOff = p + header + (version === 1 ? 52 : 40);
+    for (const box of childBoxes(buf, start, end)) {
+      const body = box.start + box.header;
+      if (box.type === 'moov') walk(body, box.end, false);
+      if (box.type === 'trak' && isVideoTrak(body, box.end)) walk(body, box.end, true);
+      if (box.type === 'tkhd' && inVideoTrak) {
+        const mOff = body + (buf[body] === 1 ? 52 : 40); // version 1 has 64-bit times
         matrix.forEach((v, i) => buf.writeInt32BE(v | 0, mOff + i * 4));
         patched++;
       }
-      p += size;
     }
   };
   const isVideoTrak = (start: number, end: number): boolean => {
