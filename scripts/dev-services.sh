@@ -18,6 +18,7 @@ S3_PORT="${KIRIN_DEV_S3_PORT:-54569}"
 BUCKET=kirin
 
 exec 3>&1 1>&2 # stdout is for the export lines only
+# (servers started below get `3>&-`: one holding fd 3 would keep `$(… start)` waiting forever)
 log() { echo "dev-services: $*"; }
 
 is_root() { [ "$(id -u)" = 0 ]; }
@@ -73,7 +74,7 @@ start_postgres() {
   fi
   as_pg "$bin/pg_ctl" -D "$STATE/pg/data" -l "$STATE/pg/server.log" -w -t 60 \
     -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $STATE/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-    start >/dev/null
+    start >/dev/null 3>&-
   "$bin/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'kirin'" | grep -q 1 ||
     "$bin/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -c "CREATE DATABASE kirin" >/dev/null
   log "postgres on 127.0.0.1:$PG_PORT"
@@ -94,7 +95,7 @@ start_redis() {
   fi
   mkdir -p "$STATE/redis"
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$STATE/redis" \
-    --daemonize yes --pidfile "$STATE/redis/redis.pid" --logfile "$STATE/redis/redis.log" --maxmemory-policy noeviction
+    --daemonize yes --pidfile "$STATE/redis/redis.pid" --logfile "$STATE/redis/redis.log" --maxmemory-policy noeviction 3>&-
   wait_port "$REDIS_PORT" redis
   log "redis on 127.0.0.1:$REDIS_PORT"
 }
@@ -129,7 +130,7 @@ start_s3() {
   }
   mkdir -p "$STATE/s3"
   nohup node "$bin" -d "$STATE/s3" -a 127.0.0.1 -p "$S3_PORT" --silent --configure-bucket "$BUCKET" \
-    >"$STATE/s3.log" 2>&1 </dev/null &
+    >"$STATE/s3.log" 2>&1 </dev/null 3>&- &
   echo $! >"$STATE/s3.pid"
   wait_port "$S3_PORT" s3rver || { cat "$STATE/s3.log"; exit 1; }
   log "s3rver on 127.0.0.1:$S3_PORT (bucket $BUCKET)"
