@@ -45,7 +45,6 @@ declare module 'fastify' {
   }
 }
 
-
 export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: safeLoggerOptions(d.logger),

@@ -1,4 +1,5 @@
 import type { Db } from '../storage/database.js';
+import { taskByExternalId } from '../tasks/task-service.js';
 import { TooManyRequests } from './too-many-requests.js';
 
 export interface AdmissionLimits {
@@ -26,7 +27,7 @@ export class TaskAdmission {
 
   admit<T>(owner: string, externalTaskId: unknown, create: () => Promise<T>): Promise<T> {
     return this.oneAtATime(owner, async () => {
-      const replay = typeof externalTaskId === 'string' && externalTaskId !== '' && (await this.hasExternalId(owner, externalTaskId));
+      const replay = typeof externalTaskId === 'string' && externalTaskId !== '' && (await taskByExternalId(this.db, owner, externalTaskId)) !== undefined;
       if (!replay) await this.check(owner);
       return create();
     });
@@ -58,11 +59,6 @@ export class TaskAdmission {
 
   private tasks() {
     return this.db.selectFrom('tasks').select((eb) => eb.fn.countAll<number>().as('n'));
-  }
-
-  private async hasExternalId(owner: string, externalTaskId: string): Promise<boolean> {
-    const row = await this.db.selectFrom('tasks').select('id').where('owner', '=', owner).where('external_task_id', '=', externalTaskId).executeTakeFirst();
-    return row !== undefined;
   }
 
   /** Runs `fn` after every earlier call for the same owner has settled. */

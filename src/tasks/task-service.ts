@@ -179,8 +179,13 @@ export class TaskService {
   }
 
   private byExternalId(owner: string, externalId: string) {
-    return this.db.selectFrom('tasks').selectAll().where('owner', '=', owner).where('external_task_id', '=', externalId).executeTakeFirst();
+    return taskByExternalId(this.db, owner, externalId);
   }
+}
+
+/** The owner's task with this external_task_id, if there is one. */
+export function taskByExternalId(db: Db, owner: string, externalId: string) {
+  return db.selectFrom('tasks').selectAll().where('owner', '=', owner).where('external_task_id', '=', externalId).executeTakeFirst();
 }
 
 function parseCallbackUrl(raw: unknown): string {
