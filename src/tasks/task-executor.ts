@@ -61,6 +61,7 @@ export class TaskExecutor {
   async run(task: Task, signal: AbortSignal, onError: ErrorPolicy): Promise<void> {
     const { db, clock, blobs } = this.d;
     const work = join(blobs.tempDir(), `${task.id}-${randomBytes(4).toString('hex')}`);
+    let failure: { code: string; message: string } | undefined;
     try {
       await mkdir(work, { recursive: true });
       const videoPath = await this.sourceVideo(task, work, signal);
@@ -75,12 +76,15 @@ export class TaskExecutor {
     } catch (e) {
       if (wasCancelled(signal)) return;
       if (onError(e) === 'retry') throw e;
-      const code = isKirinError(e) ? e.code : ErrorCode.Internal;
-      const message = isKirinError(e) ? e.message : `internal error: ${e instanceof Error ? e.message : String(e)}`;
-      await this.finish(task.id, { status: 'failed', error_code: code, error_message: message, completed_at: clock.now() });
+      failure = {
+        code: isKirinError(e) ? e.code : ErrorCode.Internal,
+        message: isKirinError(e) ? e.message : `internal error: ${e instanceof Error ? e.message : String(e)}`,
+      };
     } finally {
       await rm(work, { recursive: true, force: true });
     }
+    // failed only once its scratch files are gone: whoever sees the end sees nothing left behind
+    if (failure) await this.finish(task.id, { status: 'failed', error_code: failure.code, error_message: failure.message, completed_at: clock.now() });
   }
 
   /** A local path to the task's video: an upload from the blob store, or the URL fetched into it. */
