@@ -167,6 +167,9 @@ describe('scale-out: one API and two workers as processes on Postgres, Redis and
     await waitFor(() => receiver.on('/again').length === 1, 15_000, 'the callback');
     const before = await dep.db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
+    // the first job is removed once its worker acknowledges it, which may come a moment after the
+    // task ended; adding the same job id before then would be a no-op
+    await waitFor(async () => (await queue.getJob(id)) === undefined, 15_000, 'the first job to be acknowledged');
     // the queue hands the finished task's job out again, as after a worker died between commit and acknowledgement
     const job = await queue.add(QUEUE_NAME, { taskId: id }, { jobId: id });
     await waitFor(async () => (await job.getState()) === 'completed', 60_000, 'the redelivered job to be processed');
