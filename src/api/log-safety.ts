@@ -4,6 +4,8 @@
  * headers (so no `Authorization`) — and logged errors carry their type and message but no stack.
  */
 
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+
 const SECRET_QUERY_KEY = /sig|signature|token|key|secret|auth|password|credential/i;
 
 /** The URL with the values of credential-like query parameters (`sig`, `token`, `api_key`, …) masked. */
@@ -49,6 +51,20 @@ export function briefError(err: LoggedError): Record<string, unknown> {
   if (err?.code !== undefined) out.code = err.code;
   if (err?.statusCode !== undefined) out.statusCode = err.statusCode;
   return out;
+}
+
+/**
+ * One line per request, written when it completes and naming the request, instead of Fastify's two
+ * (received, completed): logging was a fifth of what a poll cost the service.
+ */
+export class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return;
+    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
 }
 
 /** Fastify `logger` option: false stays false; true or pino options get the safe serializers and redaction. */

@@ -16,7 +16,7 @@ import type { Db } from '../storage/database.js';
 import { newId } from '../storage/ids.js';
 import type { TaskService } from '../tasks/task-service.js';
 import { httpStatusOf, sendError } from './errors.js';
-import { safeLoggerOptions } from './log-safety.js';
+import { OneLinePerRequest, safeLoggerOptions } from './log-safety.js';
 import type { Metrics } from './metrics.js';
 import { createTaskBody, errorBody, errorResponses, listQuery, resultJson, sessionObject, syncBody, taskObject, videoObject } from './schemas.js';
 import type { UrlSigner } from './signed-urls.js';
@@ -48,6 +48,7 @@ declare module 'fastify' {
 export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: safeLoggerOptions(d.logger),
+    logController: new OneLinePerRequest(),
     bodyLimit: d.config.limits.bodyBytes,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     // errors raised before a route runs (a bad %-escape, an over-long URL) get the contract's body too
