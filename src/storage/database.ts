@@ -23,7 +23,7 @@ export function openSqlite(file: string): Db {
  * the same few statements run on every request. Kysely's SQLite driver runs one query at a time, so
  * a statement is never in use twice at once.
  */
-function withStatementCache(sqlite: SQLite.Database, size = 256): SqliteDatabase {
+export function withStatementCache(sqlite: SQLite.Database, size = 256): SqliteDatabase {
   const statements = new Map<string, SQLite.Statement>();
   return {
     close: () => sqlite.close(),

@@ -99,6 +99,7 @@ describe('security: what reaches the log', () => {
 
     const log = lines.join('\n');
     assert.ok(lines.some((l) => l.includes('"request completed"') && l.includes('"url":"/model/v1/generation"')), 'request lines are logged at info level');
+    assert.ok(!lines.some((l) => l.includes('"incoming request"')), 'one line per request, when it completes');
     assert.ok(lines.some((l) => l.includes('sig=[redacted]')), 'picture requests are logged, their signature masked');
     assert.ok(lines.some((l) => l.includes('"unhandled error"') && l.includes('SyntaxError')), 'the internal error is logged, briefly');
     assert.ok(lines.some((l) => l.includes('"statusCode":429')), 'the 429s were logged');
