@@ -21,7 +21,8 @@ export function openSqlite(file: string): Db {
 /**
  * Kysely prepares every query afresh; preparing costs twice what running a small query does, and
  * the same few statements run on every request. Kysely's SQLite driver runs one query at a time, so
- * a statement is never in use twice at once.
+ * a statement is never in use twice at once. (Nothing here streams a query: a stream left unfinished
+ * would keep its statement busy for the next caller.)
  */
 export function withStatementCache(sqlite: SQLite.Database, size = 256): SqliteDatabase {
   const statements = new Map<string, SQLite.Statement>();
