@@ -1,10 +1,11 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ffmpegPath } from '../src/media/binaries.js';
+import { API_KEY_PATTERN } from '../src/storage/api-keys.js';
 
 export const repoRoot = resolve(dirname(new URL(import.meta.url).pathname), '..');
 
@@ -63,36 +64,61 @@ export interface BenchService {
   pid: number;
   /** Headers with the first key's bearer token. */
   auth: Record<string, string>;
-  stop(): void;
+  /** The service's data folder (its SQLite database is kirin.db there). */
+  dataDir: string;
+  /** With `logToFile`: the file the service's stdout (banner and log) goes to. */
+  logFile?: string;
+  /** Stops the service; resolves once it has exited and its data folder is removed. */
+  stop(): Promise<void>;
 }
 
-/** `kirin start` as `npm start` runs it, on a temporary data folder, with its first key. */
-export async function startBenchService(env: Record<string, string> = {}): Promise<BenchService> {
+/**
+ * `kirin start` as `npm start` runs it, on a temporary data folder, with its first key. With
+ * `logToFile` its stdout goes to a file in the data folder instead of a pipe read by this process
+ * (a busy benchmark would otherwise hold up the service's log writes).
+ */
+export async function startBenchService(env: Record<string, string> = {}, opts: { logToFile?: boolean } = {}): Promise<BenchService> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kirin-bench-'));
+  const logFile = opts.logToFile ? join(dataDir, 'service.log') : undefined;
+  const logFd = logFile ? openSync(logFile, 'w') : undefined;
   const server = spawn(process.execPath, [join(repoRoot, 'bin', 'kirin.js'), 'start'], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', KIRIN_DATA_DIR: dataDir, KIRIN_ALLOW_PRIVATE_URLS: '1', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', logFd ?? 'pipe', 'inherit'],
   });
+  if (logFd !== undefined) closeSync(logFd);
+  const exited = new Promise<void>((r) => server.once('exit', () => r()));
+  let ended = false;
+  void exited.then(() => (ended = true));
   let banner = '';
-  const { key, base } = await new Promise<{ key: string; base: string }>((res, rej) => {
-    server.stdout!.on('data', (b: Buffer) => {
-      banner += b.toString();
-      const k = /kirin_[a-z0-9]{12}\.[A-Za-z0-9_-]{32}/.exec(banner);
-      const u = /listening on (http:\/\/[0-9.:]+)/.exec(banner);
-      if (k && u) res({ key: k[0], base: u[1] });
-    });
-    server.on('exit', (c) => rej(new Error(`service exited (${c})`)));
-  });
+  const collect = (b: Buffer) => (banner += b.toString());
+  server.stdout?.on('data', collect);
+  const { key, base } = await (async () => {
+    for (;;) {
+      const out = logFile ? readFileSync(logFile, 'utf8') : banner;
+      const k = API_KEY_PATTERN.exec(out);
+      const u = /listening on (http:\/\/[0-9.:]+)\s/.exec(out); // whitespace after: the line was read whole
+      if (k && u) return { key: k[0], base: u[1] };
+      if (ended) throw new Error(`service exited: ${out.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  server.stdout?.off('data', collect).resume(); // the pipe keeps draining, nothing kept
   return {
     base,
     pid: server.pid!,
     auth: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    stop() {
+    dataDir,
+    logFile,
+    async stop() {
       server.kill('SIGTERM');
+      await exited;
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
+
+/** Where a benchmark's requests go: the API's base URL and the headers with a key. */
+export type ApiTarget = Pick<BenchService, 'base' | 'auth'>;
 
 export interface SettledTask {
   id: string;
@@ -101,7 +127,7 @@ export interface SettledTask {
 }
 
 /** Creates a task for a video URL; resolves with its id. */
-export async function submitTask(svc: BenchService, videoUrl: string, externalId: string): Promise<string> {
+export async function submitTask(svc: ApiTarget, videoUrl: string, externalId: string): Promise<string> {
   const r = await fetch(`${svc.base}/model/v1/generation`, {
     method: 'POST',
     headers: svc.auth,
@@ -112,7 +138,7 @@ export async function submitTask(svc: BenchService, videoUrl: string, externalId
 }
 
 /** Polls a task every `everyMs` until it completes or fails. */
-export async function waitForTask(svc: BenchService, id: string, everyMs = 200): Promise<SettledTask> {
+export async function waitForTask(svc: ApiTarget, id: string, everyMs = 200): Promise<SettledTask> {
   for (;;) {
     const task = (await (await fetch(`${svc.base}/model/v1/generation/${id}`, { headers: svc.auth })).json()) as SettledTask;
     if (task.status === 'completed' || task.status === 'failed') return task;

@@ -21,7 +21,7 @@ async function batch(n: number, label: string): Promise<number> {
   return performance.now() - t0;
 }
 
-/** Peak resident memory of the service process and its children so far (VmHWM of the server). */
+/** Peak resident memory of the service process so far (VmHWM: its worker threads count, its ffmpeg children do not). */
 const peakMb = () => {
   const status = readFileSync(`/proc/${svc.pid}/status`, 'utf8');
   return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
@@ -33,5 +33,5 @@ const four = await batch(4, 'four');
 console.log(`video ${video}`);
 console.log(`one task ${(one / 1000).toFixed(2)} s, four at once ${(four / 1000).toFixed(2)} s, service peak RSS ${peakMb()} MB`);
 console.log(`ratio ${(four / (4 * one)).toFixed(2)}x (four at once / 4 × one)`);
-svc.stop();
+await svc.stop();
 files.close();

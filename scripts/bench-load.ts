@@ -17,15 +17,14 @@
 // the CPU. Exits 1 if an answer falls outside 2xx/429, any 5xx occurs, or the steady poll's p99 is
 // 20 ms or more. Settings: BENCH_RATE (500), BENCH_SECONDS (10), BENCH_KEYS (50), BENCH_WARM_UP (3 s).
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { createApiKey } from '../src/storage/api-keys.js';
-import { openSqlite } from '../src/storage/database.js';
-import { repoRoot } from './bench-common.js';
+import { openSqlite, sqliteFile } from '../src/storage/database.js';
+import { startBenchService } from './bench-common.js';
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -58,31 +57,6 @@ async function notFoundServer(): Promise<{ url: string; close(): void }> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/missing.mp4`, close: () => server.close() };
-}
-
-/**
- * `kirin start` as a child process, its log going to a file (a pipe read by this busy process could
- * fill up and stall the service's log writes); resolves with its URL and the key it prints on first start.
- */
-async function startService(dataDir: string): Promise<{ url: string; key: string; logFile: string; stop(): Promise<void> }> {
-  const logFile = join(dataDir, 'service.log');
-  const log = openSync(logFile, 'w');
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'kirin.js'), 'start'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', KIRIN_DATA_DIR: dataDir, KIRIN_ALLOW_PRIVATE_URLS: '1', KIRIN_WORKERS: '1', LOG_LEVEL: 'info' },
-    stdio: ['ignore', log, 'inherit'],
-  });
-  closeSync(log);
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  let ended = false;
-  void exited.then(() => (ended = true));
-  for (;;) {
-    const out = readFileSync(logFile, 'utf8');
-    const url = /listening on (http:\/\/\S+)\s/.exec(out)?.[1]; // whitespace after: the line was read whole
-    const key = /\b(kirin_[a-z0-9]{12}\.[A-Za-z0-9_-]{32})\b/.exec(out)?.[1];
-    if (url && key) return { url, key, logFile, stop: async () => (child.kill('SIGTERM'), void (await exited)) };
-    if (ended) throw new Error(`kirin start exited: ${out.slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Response times (ms, sorted) of the polls the service logged between two wall-clock times. */
@@ -118,7 +92,7 @@ interface Target {
  */
 async function steadyPoll(target: (client: number) => Target, seconds: number) {
   const latencies: number[] = [];
-  const statuses = new Map<number, number>();
+  const statusCodeStats: AutocannonResult['statusCodeStats'] = {};
   let recording = false;
   const started = Array.from({ length: RATE }, (_, client) =>
     new Promise<AutocannonResult>((resolve, reject) =>
@@ -127,7 +101,7 @@ async function steadyPoll(target: (client: number) => Target, seconds: number) {
         (run as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
           if (!recording) return;
           latencies.push(ms);
-          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          (statusCodeStats[status] ??= { count: 0 }).count++;
         });
         run.then(resolve, reject);
       }, (client * 1000) / RATE),
@@ -142,7 +116,7 @@ async function steadyPoll(target: (client: number) => Target, seconds: number) {
   const results = await Promise.all(started);
   return {
     latencies: latencies.sort((a, b) => a - b),
-    statuses,
+    statusCodeStats,
     failures: results.reduce((n, r) => n + r.errors + r.timeouts, 0),
     throughput: latencies.length / ((to - from) / 1000),
     window: { from, to },
@@ -155,65 +129,63 @@ const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
 const spread = (sorted: number[]) =>
   `p50 ${ms(percentile(sorted, 0.5))} ms, p90 ${ms(percentile(sorted, 0.9))} ms, p99 ${ms(percentile(sorted, 0.99))} ms, max ${ms(percentile(sorted, 1))} ms`;
 
-const count = (r: AutocannonResult, pred: (status: number) => boolean) =>
-  Object.entries(r.statusCodeStats ?? {}).filter(([s]) => pred(Number(s))).reduce((n, [, v]) => n + Number(v.count), 0);
-const statuses = (r: AutocannonResult) =>
-  Object.entries(r.statusCodeStats ?? {}).map(([s, v]) => `${s} → ${v.count}`).join(', ') || 'none';
+type StatusCounts = AutocannonResult['statusCodeStats'];
+const count = (stats: StatusCounts, pred: (status: number) => boolean) =>
+  Object.entries(stats ?? {}).filter(([s]) => pred(Number(s))).reduce((n, [, v]) => n + Number(v.count), 0);
+const statuses = (stats: StatusCounts) => Object.entries(stats ?? {}).map(([s, v]) => `${s} → ${v.count}`).join(', ') || 'none';
 
 async function main(): Promise<number> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kirin-bench-load-'));
   const missing = await notFoundServer();
-  const svc = await startService(dataDir);
+  const svc = await startBenchService({ KIRIN_WORKERS: '1', LOG_LEVEL: 'info' }, { logToFile: true });
   try {
     line('bench', `node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on this machine counts)`);
-    line('service', `${svc.url} (kirin start: SQLite, 1 analysis worker, LOG_LEVEL=info, default limits)`);
+    line('service', `${svc.base} (kirin start: SQLite, 1 analysis worker, LOG_LEVEL=info, default limits)`);
     const json = { 'content-type': 'application/json' };
 
     // 1. the burst
     const burst = await autocannon({
-      url: `${svc.url}/model/v1/generation`,
+      url: `${svc.base}/model/v1/generation`,
       method: 'POST',
-      headers: { ...json, authorization: `Bearer ${svc.key}` },
+      headers: svc.auth,
       body: JSON.stringify({ model: MODEL, video_url: missing.url }),
       connections: BURST,
       amount: BURST,
       timeout: 30,
     });
-    const burstOther = count(burst, (s) => !(s >= 200 && s < 300) && s !== 429) + burst.errors + burst.timeouts;
-    line('burst', `${BURST} concurrent POST /model/v1/generation from one key: ${statuses(burst)}; other answers or errors: ${burstOther}`);
+    const burstOther = count(burst.statusCodeStats, (s) => !(s >= 200 && s < 300) && s !== 429) + burst.errors + burst.timeouts;
+    line('burst', `${BURST} concurrent POST /model/v1/generation from one key: ${statuses(burst.statusCodeStats)}; other answers or errors: ${burstOther}`);
 
     // 2. polling clients: KEYS keys, each with its own task; RATE clients share them
-    const db = openSqlite(join(dataDir, 'kirin.db'));
+    const db = openSqlite(sqliteFile(svc.dataDir));
     const keys: string[] = [];
     for (let i = 0; i < KEYS; i++) keys.push((await createApiKey(db, `bench-client-${i}`)).key);
     await db.destroy();
     const tasks: string[] = [];
     for (const key of keys) {
-      const res = await fetch(`${svc.url}/model/v1/generation`, { method: 'POST', headers: { ...json, authorization: `Bearer ${key}` }, body: JSON.stringify({ model: MODEL, video_url: missing.url }) });
+      const res = await fetch(`${svc.base}/model/v1/generation`, { method: 'POST', headers: { ...json, authorization: `Bearer ${key}` }, body: JSON.stringify({ model: MODEL, video_url: missing.url }) });
       if (res.status !== 200) throw new Error(`create for a poll client → ${res.status} ${await res.text()}`);
       tasks.push(((await res.json()) as { id: string }).id);
     }
     const pollTarget = (client: number): Target => ({
-      url: `${svc.url}/model/v1/generation/${tasks[client % KEYS]}`,
+      url: `${svc.base}/model/v1/generation/${tasks[client % KEYS]}`,
       headers: { authorization: `Bearer ${keys[client % KEYS]}` },
     });
     await steadyPoll(pollTarget, WARM_UP_SECONDS); // a first run only warms this process up (below)
     const steady = await steadyPoll(pollTarget, SECONDS);
-    const inServer = pollTimesInService(svc.logFile, steady.window.from, steady.window.to);
-    const steadyStatuses = [...steady.statuses].map(([s, n]) => `${s} → ${n}`).join(', ') || 'none';
-    const steadyNon2xx = [...steady.statuses].filter(([s]) => s < 200 || s >= 300).reduce((n, [, c]) => n + c, 0);
-    const steady5xx = [...steady.statuses].filter(([s]) => s >= 500).reduce((n, [, c]) => n + c, 0);
+    const inServer = pollTimesInService(svc.logFile!, steady.window.from, steady.window.to);
+    const steadyNon2xx = count(steady.statusCodeStats, (s) => s < 200 || s >= 300);
+    const steady5xx = count(steady.statusCodeStats, (s) => s >= 500);
     const steadyP99 = percentile(steady.latencies, 0.99);
     line('poll', `GET /model/v1/generation/{id} at a steady ${RATE} req/s: ${RATE} clients (${KEYS} keys, a task each) polling once a second, started ${ms(1000 / RATE)} ms apart; ${SECONDS} s after a ${WARM_UP_SECONDS} s warm-up`);
     line('poll', `throughput ${steady.throughput.toFixed(1)} req/s (${steady.latencies.length} responses), latency ${spread(steady.latencies)}`);
-    line('poll', `statuses ${steadyStatuses}; non-2xx ${steadyNon2xx}, 5xx ${steady5xx}, errors and timeouts ${steady.failures}`);
+    line('poll', `statuses ${statuses(steady.statusCodeStats)}; non-2xx ${steadyNon2xx}, 5xx ${steady5xx}, errors and timeouts ${steady.failures}`);
     line('poll', `inside the service (its log's responseTime, ${inServer.length} requests): ${spread(inServer)}`);
 
     // 3. the same rate as autocannon's overallRate sends it: a burst at the start of every second
     let next = 0;
     const bursty = (seconds: number) =>
       autocannon({
-        url: svc.url,
+        url: svc.base,
         connections: STRESS_CONNECTIONS,
         overallRate: RATE,
         duration: seconds,
@@ -228,7 +200,7 @@ async function main(): Promise<number> {
       });
     await bursty(WARM_UP_SECONDS);
     const stress = await bursty(SECONDS);
-    const stress5xx = count(stress, (s) => s >= 500);
+    const stress5xx = count(stress.statusCodeStats, (s) => s >= 500);
     line('stress', `the same ${RATE} req/s as autocannon overallRate (${STRESS_CONNECTIONS} connections; each sends its 10 a second back to back, so a second's polls arrive at once)`);
     line('stress', `throughput ${stress.requests.average.toFixed(1)} req/s, latency p50 ${stress.latency.p50} ms, p90 ${stress.latency.p90} ms, p99 ${stress.latency.p99} ms, max ${stress.latency.max} ms; non-2xx ${stress.non2xx}, 5xx ${stress5xx}, errors ${stress.errors}, timeouts ${stress.timeouts}`);
 
@@ -248,7 +220,7 @@ async function main(): Promise<number> {
 
     const problems = [
       ...(burstOther > 0 ? [`the burst got ${burstOther} answers other than 2xx/429`] : []),
-      ...(count(burst, (s) => s >= 500) + steady5xx + stress5xx > 0 ? ['5xx answers'] : []),
+      ...(count(burst.statusCodeStats, (s) => s >= 500) + steady5xx + stress5xx > 0 ? ['5xx answers'] : []),
       ...(steadyNon2xx + stress.non2xx > 0 ? [`${steadyNon2xx + stress.non2xx} non-2xx polls`] : []),
       ...(steady.failures + stress.errors + stress.timeouts > 0 ? ['poll errors or timeouts'] : []),
       ...(steady.throughput < RATE * 0.95 ? [`the steady poll reached only ${steady.throughput.toFixed(1)} req/s`] : []),
@@ -259,7 +231,6 @@ async function main(): Promise<number> {
   } finally {
     await svc.stop();
     missing.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -15,7 +15,8 @@ import { hostname, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, newDeployment, removeScratchDirs, spawnKirin, type KirinProcess } from '../test/helpers/scaleout.js';
-import { baseName, benchSet, repoRoot, serveFolder, submitTask, waitForTask, type BenchService } from './bench-common.js';
+import { API_KEY_PATTERN } from '../src/storage/api-keys.js';
+import { baseName, benchSet, repoRoot, serveFolder, submitTask, waitForTask, type ApiTarget } from './bench-common.js';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -63,10 +64,10 @@ async function run(workerCount: number, kill: boolean): Promise<RunResult> {
   try {
     const api = await spawnKirin('api', env);
     procs.push(api);
-    const key = /kirin_[a-z0-9]{12}\.[A-Za-z0-9_-]{32}/.exec(api.output())![0];
+    const key = API_KEY_PATTERN.exec(api.output())![0];
     const workers = await Promise.all(Array.from({ length: workerCount }, () => spawnKirin('worker', env)));
     procs.push(...workers);
-    const svc: BenchService = { base: api.url, pid: api.pid, auth: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, stop() {} };
+    const svc: ApiTarget = { base: api.url, auth: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } };
 
     const load = loadavg()[0];
     const cpu0 = new Map(workers.map((w) => [w.pid, cpuSeconds(w.pid)]));

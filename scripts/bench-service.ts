@@ -19,6 +19,6 @@ await Promise.all(
   }),
 );
 console.log(`${videos.length} videos through the API in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-svc.stop();
+await svc.stop();
 files.close();
 process.exit(score());

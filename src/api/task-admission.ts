@@ -27,8 +27,14 @@ export class TaskAdmission {
 
   admit<T>(owner: string, externalTaskId: unknown, create: () => Promise<T>): Promise<T> {
     return this.oneAtATime(owner, async () => {
-      const replay = typeof externalTaskId === 'string' && externalTaskId !== '' && (await taskByExternalId(this.db, owner, externalTaskId)) !== undefined;
-      if (!replay) await this.check(owner);
+      try {
+        await this.check(owner);
+      } catch (err) {
+        // a replay creates nothing: let it through (create() returns the first task); the lookup is
+        // made only here, as create() makes it anyway once the limits let a task in
+        const replay = typeof externalTaskId === 'string' && externalTaskId !== '' && (await taskByExternalId(this.db, owner, externalTaskId)) !== undefined;
+        if (!replay) throw err;
+      }
       return create();
     });
   }

@@ -1,6 +1,5 @@
-import { join } from 'node:path';
 import { loadConfig } from '../config.js';
-import { loadSecrets, loadSharedSecrets } from '../service/secrets.js';
+import { loadServiceSecrets } from '../service/secrets.js';
 import { createApiKey, listApiKeys, revokeApiKey } from '../storage/api-keys.js';
 import { migrate, openDatabase } from '../storage/database.js';
 
@@ -48,16 +47,12 @@ export async function keysCommand(args: string[], opts: { name?: string; owner?:
 /** `kirin callback-secret`: from the database when it is Postgres (shared by all processes), else from the data folder. */
 export async function callbackSecretCommand(): Promise<number> {
   const config = loadConfig();
-  if (!config.databaseUrl) {
-    process.stdout.write(`${loadSecrets(join(config.dataDir, 'secrets.json')).callbackSecret}\n`);
-    return 0;
-  }
-  const db = openDatabase(config);
+  const db = config.databaseUrl ? openDatabase(config) : undefined;
   try {
-    await migrate(db);
-    process.stdout.write(`${(await loadSharedSecrets(db)).callbackSecret}\n`);
+    if (db) await migrate(db);
+    process.stdout.write(`${(await loadServiceSecrets(config, db)).callbackSecret}\n`);
     return 0;
   } finally {
-    await db.destroy();
+    await db?.destroy();
   }
 }

@@ -13,7 +13,7 @@ const NPM_PACKAGE: Record<Tool, string> = {
 
 const cache = new Map<Tool, string>();
 
-function isExecutableFile(file: string): boolean {
+export function isExecutableFile(file: string): boolean {
   try {
     if (!statSync(file).isFile()) return false;
     accessSync(file, constants.X_OK);
@@ -23,7 +23,7 @@ function isExecutableFile(file: string): boolean {
   }
 }
 
-function findOnPath(name: string): string | undefined {
+export function findOnPath(name: string): string | undefined {
   const exts = process.platform === 'win32' ? ['.exe', ''] : [''];
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;

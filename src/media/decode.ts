@@ -33,8 +33,8 @@ export interface DecodeOptions {
    * size (1.5 bytes a pixel; width and height must be even) — less work for ffmpeg and the pipe.
    */
   pixelFormat?: 'rgb24' | 'yuv420p';
-  /** Decoded frames held ahead of the consumer (memory: this × width × height × 3). Default: 64 MB worth. */
-  prefetchFrames?: number;
+  /** Bytes of decoded frames held ahead of the consumer (at least two frames). Default 64 MB. */
+  prefetchBytes?: number;
 }
 
 /**
@@ -47,7 +47,7 @@ export interface DecodeOptions {
  *
  * Every frame's `data` is a buffer of its own: the caller may keep it (no copy needed). ffmpeg's
  * output is read by another thread (off-thread-process.ts), so a busy caller never stalls ffmpeg
- * on a full pipe; up to `prefetchFrames` frames wait for the caller.
+ * on a full pipe; up to `prefetchBytes` of frames wait for the caller.
  *
  * Throws KirinError 014001108 if ffmpeg fails or the decoded frames end clearly before the declared
  * duration (a truncated file) or needs more than the memory limit, 014002095 if ffmpeg hangs or
@@ -165,7 +165,7 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
     notify();
   });
 
-  const prefetch = Math.max(2, Math.floor(opts.prefetchFrames ?? (64 << 20) / frameBytes));
+  const prefetch = Math.max(2, Math.floor((opts.prefetchBytes ?? 64 << 20) / frameBytes));
   const fallbackStepSec = everyNth / (info.fps > 0 ? info.fps : 30);
   let emitted = 0;
   let firstPts: number | undefined;
@@ -187,38 +187,22 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
   // on earlier frames (a pipe holds far less than one frame; pulling on demand would stall it).
   const queue: Uint8Array[] = [];
   let stdoutDone = false;
-  let frame: Uint8Array | undefined;
-  let filled = 0;
   let wakeConsumer: (() => void) | undefined;
   const wakeUp = () => {
     const w = wakeConsumer;
     wakeConsumer = undefined;
     w?.();
   };
+  // the reader thread hands on whole frames, each in a buffer of its own (a cut-off last frame is dropped there)
   child.stdout.on('data', (chunk: Buffer) => {
-    if (filled === 0 && chunk.length === frameBytes) {
-      queue.push(chunk); // a whole frame in a buffer of its own (the reader thread's): handed on as it is
-    } else {
-      copyIntoFrames(chunk);
+    if (chunk.length !== frameBytes) {
+      spawnError ??= new Error(`decode: a block of ${chunk.length} bytes, not a frame of ${frameBytes}`);
+      return kill();
     }
+    queue.push(chunk);
     if (queue.length >= prefetch) child.stdout.pause();
     wakeUp();
   });
-  const copyIntoFrames = (chunk: Buffer) => {
-    let off = 0;
-    while (off < chunk.length) {
-      const n = Math.min(frameBytes - filled, chunk.length - off);
-      frame ??= Buffer.allocUnsafe(frameBytes);
-      chunk.copy(frame, filled, off, off + n);
-      filled += n;
-      off += n;
-      if (filled === frameBytes) {
-        queue.push(frame);
-        frame = undefined;
-        filled = 0;
-      }
-    }
-  };
   child.stdout.on('close', () => {
     stdoutDone = true;
     wakeUp();
@@ -252,7 +236,7 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
     if (code !== 0) {
       throw new KirinError(
         ErrorCode.Unreadable,
-        `video is unreadable: ffmpeg failed after ${emitted} frames (${tail || (sig ? `signal ${sig}` : `exit ${code}`)})`,
+        `video is unreadable: ffmpeg failed after ${emitted} frames (${tail || `exit ${code}`})`,
       );
     }
     if (emitted === 0) {

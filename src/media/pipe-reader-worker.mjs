@@ -24,10 +24,8 @@ child.stdout.on('data', (chunk) => {
     }
   }
 });
-child.stdout.on('close', () => {
-  if (filled) port.postMessage({ type: 'stdout', data: block.subarray(0, filled) }, [block.buffer]);
-  port.postMessage({ type: 'stdout-close' });
-});
+// a cut-off last frame (`filled` short of a block) is not sent
+child.stdout.on('close', () => port.postMessage({ type: 'stdout-close' }));
 child.stderr.setEncoding('utf8');
 child.stderr.on('data', (text) => port.postMessage({ type: 'stderr', text }));
 child.stderr.on('close', () => port.postMessage({ type: 'stderr-close' }));

@@ -75,9 +75,6 @@ export function videoInfoFromProbe(parsed: FfprobeOutput, format: 'mp4' | 'mov',
     throw new KirinError(ErrorCode.NotMp4OrMov, `container is not MP4 or MOV (ffprobe reads it as '${formatName || 'unknown'}')`);
   }
   const streams = parsed.streams ?? [];
-  if (streams.length > MAX_STREAMS) {
-    throw new KirinError(ErrorCode.Unreadable, `video is unreadable: it has ${streams.length} streams, more than the ${MAX_STREAMS} allowed`);
-  }
   // Cover art in an audio file shows up as a one-picture video stream; it is not video.
   const video = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
   if (!video) {

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ErrorCode, KirinError } from '../errors.ts';
+import { findOnPath, isExecutableFile } from './binaries.ts';
 
 /**
  * How ffmpeg/ffprobe are run on untrusted files: what they may read, how long they may take and
@@ -51,28 +51,8 @@ let prlimitCache: string | null | undefined;
 
 /** util-linux `prlimit`, if installed (Node's spawn cannot set rlimits itself). */
 function prlimitPath(): string | null {
-  if (prlimitCache !== undefined) return prlimitCache;
-  prlimitCache = null;
-  for (const dir of (process.env.PATH ?? '').split(delimiter).concat(['/usr/bin', '/bin'])) {
-    if (!dir) continue;
-    try {
-      accessSync(join(dir, 'prlimit'), constants.X_OK);
-      prlimitCache = join(dir, 'prlimit');
-      break;
-    } catch {
-      // not here
-    }
-  }
+  if (prlimitCache === undefined) prlimitCache = findOnPath('prlimit') ?? ['/usr/bin/prlimit', '/bin/prlimit'].find(isExecutableFile) ?? null;
   return prlimitCache;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Whether spawnTool can enforce the memory limit on this machine. */
@@ -95,7 +75,7 @@ export function toolCommand(bin: string, args: string[], memoryBytes = toolLimit
   const prlimit = prlimitPath();
   // A missing binary is spawned directly, so it fails with spawn's own ENOENT as before
   // (a bare name is left to prlimit's PATH search).
-  if (!prlimit || (bin.includes('/') && !isExecutable(bin))) return [bin, args];
+  if (!prlimit || (bin.includes('/') && !isExecutableFile(bin))) return [bin, args];
   const limits = ['--core=0', ...(memoryBytes > 0 ? [`--data=${memoryBytes}`] : [])];
   return [prlimit, [...limits, '--', bin, ...args]];
 }

@@ -159,7 +159,7 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
     skipLoopFilter: sampling.skipLoopFilter,
     skipNonReference: sampling.skipNonReference,
     // room for what ffmpeg decodes while the models load (~1 s), so it is not paused meanwhile
-    prefetchFrames: Math.floor(PREFETCH_BYTES / (width * height * 1.5)),
+    prefetchBytes: PREFETCH_BYTES,
   });
   // asking for the first frame starts ffmpeg, which decodes ahead while the models finish loading
   const firstFrame = decoder.next();

@@ -7,7 +7,7 @@ import { LocalBlobStore, type BlobStore } from '../storage/blobs.js';
 import { migrate, openDatabase, type Db } from '../storage/database.js';
 import { S3BlobStore } from '../storage/s3-blobs.js';
 import { connectRedis } from '../tasks/redis.js';
-import { loadSecrets, loadSharedSecrets, type ServiceSecrets } from './secrets.js';
+import { loadServiceSecrets, type ServiceSecrets } from './secrets.js';
 
 /**
  * Local scratch folders when files live in S3 (uploads being checked, videos for ffmpeg):
@@ -48,7 +48,7 @@ export async function openBackends(config: ServiceConfig, role: Role): Promise<B
   };
   try {
     await migrate(db);
-    const secrets = config.databaseUrl ? await loadSharedSecrets(db) : loadSecrets(join(config.dataDir, 'secrets.json'));
+    const secrets = await loadServiceSecrets(config, db);
     let blobs: BlobStore;
     if (config.storage.url) {
       const scratch = newScratchDir(role);

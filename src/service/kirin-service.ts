@@ -37,8 +37,6 @@ export interface RunningService {
 export interface RunningWorker {
   db: Db;
   blobs: BlobStore;
-  /** Analyses running now. */
-  readonly active: number;
   close(): Promise<void>;
 }
 
@@ -80,6 +78,19 @@ async function start(config: ServiceConfig, role: Role, opts: StartOptions): Pro
   const processes = role !== 'api';
   const timers: NodeJS.Timeout[] = [];
   const closers: (() => Promise<void> | void)[] = [];
+  /**
+   * Runs `work` now, then every `everyMs` (errors of those later runs ignored), each time only while
+   * this process holds the lease `name`, so one process at a time does it. A process that stops
+   * hands the lease on at once, rather than when it runs out.
+   */
+  const leasedEvery = async (name: string, everyMs: number, work: () => Promise<unknown>) => {
+    const once = async () => {
+      if (await tryLease(db, name, processName, everyMs, clock.now())) await work();
+    };
+    timers.push(setInterval(() => void once().catch(() => undefined), everyMs));
+    closers.push(() => releaseLease(db, name, processName).then(() => undefined, () => undefined));
+    await once();
+  };
   const close = async () => {
     for (const t of timers) clearInterval(t);
     for (const c of closers.reverse()) await c();
@@ -109,7 +120,7 @@ async function start(config: ServiceConfig, role: Role, opts: StartOptions): Pro
         closers.push(() => worker.close());
         active = () => worker.active;
       } else {
-        const runner = new TaskRunner({ db, config, clock, pool, executor });
+        const runner = new TaskRunner({ db, config, pool, executor });
         await runner.start();
         closers.push(() => runner.stop());
         queue = runner;
@@ -122,24 +133,14 @@ async function start(config: ServiceConfig, role: Role, opts: StartOptions): Pro
       const q = new BullTaskQueue(config, redis, (err, taskId) => app?.log.warn({ err, taskId }, 'could not queue the task now; the reconcile will'));
       closers.push(() => q.close());
       queue = q;
-      const reconcile = async () => {
-        if (await tryLease(db, 'queue-reconcile', processName, RECONCILE_EVERY_MS, clock.now())) await reconcileQueue({ db, queue: q, tasks, clock });
-      };
-      await reconcile().catch(() => undefined);
-      timers.push(setInterval(() => void reconcile().catch(() => undefined), RECONCILE_EVERY_MS));
+      await leasedEvery('queue-reconcile', RECONCILE_EVERY_MS, () => reconcileQueue({ db, queue: q, tasks, clock })).catch(() => undefined);
     }
 
     // retention: every process may run it; the lease lets one at a time do the work
     const sweep = () => sweepExpired(db, blobs, clock);
-    const sweepOnce = async () => {
-      if (await tryLease(db, 'retention', processName, config.sweepEveryMs, clock.now())) await sweep();
-    };
-    await sweepOnce();
-    timers.push(setInterval(() => void sweepOnce().catch(() => undefined), config.sweepEveryMs));
-    // a process that stops hands its leases on at once, rather than when they run out
-    closers.push(() => Promise.all(['retention', 'queue-reconcile'].map((l) => releaseLease(db, l, processName))).then(() => undefined, () => undefined));
+    await leasedEvery('retention', config.sweepEveryMs, sweep);
 
-    if (!serves) return { db, blobs, get active() { return active(); }, close };
+    if (!serves) return { db, blobs, close };
 
     const metrics = createMetrics(db, () => active());
     app = await buildServer({

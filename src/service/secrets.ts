@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Db } from '../storage/database.js';
 
 export interface ServiceSecrets {
@@ -54,4 +55,14 @@ export async function loadSharedSecrets(db: Db, env: NodeJS.ProcessEnv = process
   const rows = await db.selectFrom('secrets').select(['name', 'value']).where('name', 'in', ['url', 'callback']).execute();
   const value = (name: string) => rows.find((r) => r.name === name)!.value;
   return toSecrets({ url: value('url'), callback: value('callback') }, env);
+}
+
+/**
+ * The secrets of the configured deployment: in the database with Postgres (shared by every
+ * process), else in the data folder's secrets.json. `db` is needed only with Postgres.
+ */
+export async function loadServiceSecrets(config: { databaseUrl: string; dataDir: string }, db?: Db): Promise<ServiceSecrets> {
+  if (!config.databaseUrl) return loadSecrets(join(config.dataDir, 'secrets.json'));
+  if (!db) throw new Error('the secrets of a Postgres deployment are read from its database');
+  return loadSharedSecrets(db);
 }

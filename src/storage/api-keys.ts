@@ -10,6 +10,10 @@ export interface ApiKeyInfo {
   revoked_at: number | null;
 }
 
+/** An API key as printed and presented: `kirin_<12 of the key id>.<32 of the secret>` (unanchored, to find one in output). */
+export const API_KEY_PATTERN = /kirin_([a-z0-9]{12})\.([A-Za-z0-9_-]{32})/;
+const WHOLE_KEY = new RegExp(`^${API_KEY_PATTERN.source}$`);
+
 const hash = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
 /**
@@ -26,7 +30,7 @@ export async function createApiKey(db: Db, name: string, owner = name): Promise<
 
 /** The key's owner, or undefined for an unknown, malformed or revoked key. */
 export async function authenticate(db: Db, presented: string): Promise<{ owner: string; keyId: string } | undefined> {
-  const m = /^kirin_([a-z0-9]{12})\.([A-Za-z0-9_-]{32})$/.exec(presented);
+  const m = WHOLE_KEY.exec(presented);
   if (!m) return undefined;
   const row = await db.selectFrom('api_keys').selectAll().where('id', '=', `key_${m[1]}`).executeTakeFirst();
   const expected = Buffer.from(row?.secret_hash ?? '0'.repeat(64), 'hex');

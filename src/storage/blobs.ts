@@ -7,6 +7,11 @@ import type { Readable } from 'node:stream';
 export interface BlobStore {
   /** Moves (or copies) a local file into the store under `key`. */
   putFile(key: string, file: string): Promise<void>;
+  /**
+   * Stores `file` under `key` and resolves with a local file holding its bytes (read it only): the
+   * store's own file, or `file` itself left in place. Saves reading back what was just written.
+   */
+  putFileKeepingLocal(key: string, file: string): Promise<string>;
   /** A local file with the blob's bytes: the store's own file (read it only), or a copy made in scratchDir. */
   localPath(key: string, scratchDir: string): Promise<string>;
   read(key: string): Promise<Readable>;
@@ -52,6 +57,11 @@ export class LocalBlobStore implements BlobStore {
       await copyFile(file, dest);
       await rm(file, { force: true });
     }
+  }
+
+  async putFileKeepingLocal(key: string, file: string): Promise<string> {
+    await this.putFile(key, file);
+    return this.pathOf(key);
   }
 
   async localPath(key: string, _scratchDir?: string): Promise<string> {

@@ -49,9 +49,14 @@ export class S3BlobStore implements BlobStore {
   }
 
   async putFile(key: string, file: string): Promise<void> {
+    await this.putFileKeepingLocal(key, file);
+    await rm(file, { force: true });
+  }
+
+  async putFileKeepingLocal(key: string, file: string): Promise<string> {
     const { size } = await stat(file);
     await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Body: createReadStream(file), ContentLength: size }));
-    await rm(file, { force: true });
+    return file;
   }
 
   async localPath(key: string, scratchDir: string): Promise<string> {

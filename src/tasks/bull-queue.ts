@@ -25,7 +25,7 @@ export class BullTaskQueue implements TaskQueue {
   readonly queue: Queue<TaskJob>;
 
   constructor(
-    private readonly config: ServiceConfig,
+    config: ServiceConfig,
     connection: Redis,
     private readonly onError: (e: unknown, taskId: string) => void = () => undefined,
   ) {

@@ -11,7 +11,7 @@ import { buildResultJson, newRequestId, type IdentifySummary } from '../pipeline
 import type { BlobStore } from '../storage/blobs.js';
 import type { Db } from '../storage/database.js';
 import { newId } from '../storage/ids.js';
-import type { TaskTable } from '../storage/schema.js';
+import type { TaskStatus, TaskTable } from '../storage/schema.js';
 import type { TaskService } from './task-service.js';
 import type { WorkerPool } from './worker-pool.js';
 
@@ -45,14 +45,17 @@ export const wasCancelled = (signal: AbortSignal) => signal.aborted && isKirinEr
 export class TaskExecutor {
   constructor(private readonly d: ExecutorDeps) {}
 
-  /** Takes a task by id for this process (a redelivered one too); undefined when it has already ended. */
-  async claim(taskId: string): Promise<Task | undefined> {
+  /**
+   * Takes a task by id for this process while it is in one of `from` (default: not ended, so a
+   * redelivered one too); undefined otherwise. `db` may be a transaction of the caller's.
+   */
+  async claim(taskId: string, opts: { db?: Db; from?: TaskStatus[] } = {}): Promise<Task | undefined> {
     const now = this.d.clock.now();
-    return this.d.db
+    return (opts.db ?? this.d.db)
       .updateTable('tasks')
       .set((eb) => ({ status: 'processing', started_at: now, progress: 0, attempts: eb('attempts', '+', 1), worker: processName }))
       .where('id', '=', taskId)
-      .where('status', 'in', ['pending', 'processing'])
+      .where('status', 'in', opts.from ?? ['pending', 'processing'])
       .returningAll()
       .executeTakeFirst();
   }
@@ -96,10 +99,11 @@ export class TaskExecutor {
       return blobs.localPath(v.blob_key, work);
     }
     const key = `fetched/${task.id}.video`;
+    let local: string | undefined; // the video just fetched: not read back from the store
     if (!(await blobs.exists(key))) {
       const tmp = join(work, 'download.video');
       await downloadVideo(task.video_url!, tmp, { allowPrivate: config.allowPrivateUrls, signal });
-      await blobs.putFile(key, tmp);
+      local = await blobs.putFileKeepingLocal(key, tmp);
       await db
         .insertInto('fetched_videos')
         .values({ blob_key: key, task_id: task.id, expires_at: clock.now() + config.retentionMs })
@@ -107,7 +111,7 @@ export class TaskExecutor {
         .execute();
     }
     await db.updateTable('tasks').set({ progress: 0.05 }).where('id', '=', task.id).where('status', '=', 'processing').execute();
-    return blobs.localPath(key, work);
+    return local ?? blobs.localPath(key, work);
   }
 
   private async complete(task: Task, summary: IdentifySummary): Promise<void> {

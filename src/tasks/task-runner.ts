@@ -1,15 +1,13 @@
-import type { Clock } from '../clock.js';
 import type { ServiceConfig } from '../config.js';
 import { ErrorCode, KirinError } from '../errors.js';
 import type { Db } from '../storage/database.js';
-import { processName, type Task, type TaskExecutor } from './task-executor.js';
+import type { Task, TaskExecutor } from './task-executor.js';
 import type { TaskQueue } from './task-queue.js';
 import type { WorkerPool } from './worker-pool.js';
 
 export interface RunnerDeps {
   db: Db;
   config: ServiceConfig;
-  clock: Clock;
   pool: WorkerPool;
   executor: TaskExecutor;
 }
@@ -85,17 +83,9 @@ export class TaskRunner implements TaskQueue {
   }
 
   private async claim(): Promise<Task | undefined> {
-    const now = this.d.clock.now();
     return this.d.db.transaction().execute(async (trx) => {
       const next = await trx.selectFrom('tasks').select('id').where('status', '=', 'pending').orderBy('created_at').limit(1).executeTakeFirst();
-      if (!next) return undefined;
-      return trx
-        .updateTable('tasks')
-        .set((eb) => ({ status: 'processing', started_at: now, progress: 0, attempts: eb('attempts', '+', 1), worker: processName }))
-        .where('id', '=', next.id)
-        .where('status', '=', 'pending')
-        .returningAll()
-        .executeTakeFirst();
+      return next && this.d.executor.claim(next.id, { db: trx as unknown as Db, from: ['pending'] });
     });
   }
 }

@@ -164,10 +164,9 @@ export class TaskService {
     const done = await this.db.transaction().execute(async (trx) => {
       let update = trx.updateTable('tasks').set(set).where('id', '=', taskId).where('status', 'in', opts.from ?? ['processing']);
       if (opts.owner !== undefined) update = update.where('owner', '=', opts.owner);
-      const r = await update.executeTakeFirst();
-      if (Number(r.numUpdatedRows) === 0) return false;
-      await opts.also?.(trx as unknown as Db);
-      const row = await trx.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
+      const row = await update.returningAll().executeTakeFirst();
+      if (!row) return false;
+      await opts.also?.(trx as unknown as Db); // sessions and files: the task row stays as updated
       if (row.callback_url) await this.callbacks.enqueueIn(trx as unknown as Db, row.id, row.callback_url, JSON.stringify(toTaskObject(row)));
       return true;
     });

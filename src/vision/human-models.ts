@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { TfjsGraphModelJson } from './onnx/tfjs-to-onnx.js';
 
 const require = createRequire(import.meta.url);
 
@@ -10,23 +11,10 @@ export function humanModelsDir(): string {
   return join(dirname(require.resolve('@vladmandic/human')), '..', 'models');
 }
 
-export interface HumanModelWeightSpec {
-  name: string;
-  shape: number[];
-  dtype: string;
-  quantization?: { dtype: string; scale?: number; min?: number };
-}
-
-export interface HumanModelJson {
-  modelTopology: unknown;
-  weightsManifest: { paths: string[]; weights: HumanModelWeightSpec[] }[];
-  signature?: unknown;
-}
-
 /** model.json of one shipped model and its weight shards concatenated in manifest order. */
-export async function readHumanModelFiles(name: string): Promise<{ model: HumanModelJson; weightData: Uint8Array }> {
+export async function readHumanModelFiles(name: string): Promise<{ model: TfjsGraphModelJson; weightData: Uint8Array }> {
   const jsonPath = join(humanModelsDir(), `${name}.json`);
-  const model = JSON.parse(await readFile(jsonPath, 'utf8')) as HumanModelJson;
+  const model = JSON.parse(await readFile(jsonPath, 'utf8')) as TfjsGraphModelJson;
   const shards = await Promise.all(model.weightsManifest.flatMap((g) => g.paths.map((p) => readFile(join(dirname(jsonPath), p)))));
   return { model, weightData: new Uint8Array(Buffer.concat(shards)) };
 }

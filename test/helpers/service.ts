@@ -14,12 +14,12 @@ import { basename, join } from 'node:path';
 import type { Clock } from '../../src/clock.ts';
 import { loadConfig, type ServiceConfig } from '../../src/config.ts';
 import { startService, type RunningService } from '../../src/service/kirin-service.ts';
-import { createApiKey } from '../../src/storage/api-keys.ts';
+import { API_KEY_PATTERN, createApiKey } from '../../src/storage/api-keys.ts';
 import { portrait, type PersonName } from './face-photos.ts';
 import { makeSegmentsVideo, makeTempDir, type TempDir } from './make-video.ts';
 
 export const MODEL = 'kirin_identify_face';
-export const KEY_PATTERN = /kirin_[a-z0-9]{12}\.[A-Za-z0-9_-]{32}/;
+export const KEY_PATTERN = API_KEY_PATTERN;
 
 export interface ApiResponse {
   status: number;

@@ -2,14 +2,10 @@ import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import { readHumanModelFiles } from '../human-models.js';
 import { cachedConversion } from './conversion-cache.js';
+import type { ModelOutput } from '../model-runner.js';
 import { tfjsGraphToOnnx } from './tfjs-to-onnx.js';
 
 export type HumanModelName = 'blazeface' | 'facemesh' | 'faceres';
-
-export interface OnnxModelOutput {
-  data: Float32Array;
-  dims: readonly number[];
-}
 
 /** One of @vladmandic/human's tfjs models, converted at load time and run by onnxruntime (CPU). */
 export interface OnnxHumanModel {
@@ -20,7 +16,7 @@ export interface OnnxHumanModel {
   /** Runs on a float32 NHWC input; outputs in `outputNames` order. */
   run(input: Float32Array, dims: readonly number[]): Promise<Float32Array[]>;
   /** As `run`, with each output's shape. */
-  runWithDims(input: Float32Array, dims: readonly number[]): Promise<OnnxModelOutput[]>;
+  runWithDims(input: Float32Array, dims: readonly number[]): Promise<ModelOutput[]>;
   release(): Promise<void>;
 }
 
@@ -34,11 +30,9 @@ export interface OnnxHumanModelOptions {
 export async function loadOnnxHumanModel(name: HumanModelName, opts: OnnxHumanModelOptions = {}): Promise<OnnxHumanModel> {
   const { model, weightData } = await readHumanModelFiles(name);
   const t0 = performance.now();
-  // no signature, as test/helpers/tfjs-reference.ts loads the models: default outputs are then the same nodes tfjs returns
+  // the model's signature is not used, as test/helpers/tfjs-reference.ts loads the models: default outputs are then the same nodes tfjs returns
   const converted = cachedConversion([name, JSON.stringify(model), weightData, JSON.stringify(opts.outputs ?? [])], () =>
-    tfjsGraphToOnnx({ modelTopology: model.modelTopology, weightsManifest: model.weightsManifest }, weightData, {
-      outputs: opts.outputs,
-    }),
+    tfjsGraphToOnnx(model, weightData, { outputs: opts.outputs }),
   );
   const t1 = performance.now();
   const session = await ort.InferenceSession.create(converted.bytes, {
@@ -50,7 +44,7 @@ export async function loadOnnxHumanModel(name: HumanModelName, opts: OnnxHumanMo
   const t2 = performance.now();
   const { inputName, outputNames } = converted;
 
-  const runWithDims = async (input: Float32Array, dims: readonly number[]): Promise<OnnxModelOutput[]> => {
+  const runWithDims = async (input: Float32Array, dims: readonly number[]): Promise<ModelOutput[]> => {
     const feed = new ort.Tensor('float32', input, [...dims]);
     const results = await session.run({ [inputName]: feed });
     return outputNames.map((o) => {

@@ -18,11 +18,6 @@ export interface TfjsNodeDef {
   attr?: Record<string, TfjsAttrValue>;
 }
 
-export interface TfjsSignature {
-  inputs?: Record<string, { name: string }>;
-  outputs?: Record<string, { name: string }>;
-}
-
 export function graphNodes(modelTopology: unknown): TfjsNodeDef[] {
   const nodes = (modelTopology as { node?: unknown } | null)?.node;
   if (!Array.isArray(nodes)) throw new Error('tfjs model: modelTopology.node is not a list (is this a graph model?)');
@@ -46,13 +41,10 @@ export function dataInputs(node: TfjsNodeDef): string[] {
 }
 
 /**
- * What tfjs-converter's GraphModel returns when `execute` gets no output names: the signature's outputs
- * (named by their signature keys) when the model has a signature, else every node no other node consumes,
- * in graph order.
+ * What tfjs-converter's GraphModel (loaded without a signature) returns when `execute` gets no output
+ * names: every node no other node consumes, in graph order.
  */
-export function defaultOutputs(nodes: readonly TfjsNodeDef[], signature?: TfjsSignature): { name: string; tensor: string }[] {
-  const fromSignature = Object.entries(signature?.outputs ?? {});
-  if (fromSignature.length > 0) return fromSignature.map(([key, { name }]) => ({ name: key, tensor: name }));
+export function defaultOutputs(nodes: readonly TfjsNodeDef[]): { name: string; tensor: string }[] {
   const consumed = new Set(nodes.flatMap((n) => (n.input ?? []).map((i) => (i.startsWith('^') ? i.slice(1) : i).split(':')[0])));
   return nodes.filter((n) => !consumed.has(n.name)).map((n) => ({ name: n.name, tensor: n.name }));
 }

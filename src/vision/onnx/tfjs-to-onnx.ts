@@ -1,6 +1,6 @@
 import { OnnxGraphBuilder } from './onnx-graph-builder.js';
 import { encodeOnnxModel, OnnxDataType } from './onnx-proto.js';
-import { dataInputs, defaultOutputs, graphNodes, producerOf, TfjsAttrs, type TfjsNodeDef, type TfjsSignature } from './tfjs-graph.js';
+import { dataInputs, defaultOutputs, graphNodes, producerOf, TfjsAttrs, type TfjsNodeDef } from './tfjs-graph.js';
 import { decodeTfjsWeights, elementCount, type DecodedWeight, type TfjsWeightGroup } from './tfjs-weights.js';
 
 /**
@@ -13,8 +13,6 @@ import { decodeTfjsWeights, elementCount, type DecodedWeight, type TfjsWeightGro
 export interface TfjsGraphModelJson {
   modelTopology: unknown;
   weightsManifest: readonly TfjsWeightGroup[];
-  /** When present, default outputs and output names follow it, as in tfjs. */
-  signature?: TfjsSignature;
 }
 
 export interface OnnxConversion {
@@ -33,8 +31,8 @@ export function tfjsGraphToOnnx(
   const nodes = graphNodes(model.modelTopology);
   const weights = decodeTfjsWeights(model.weightsManifest, weightData);
   const requested = opts.outputs?.length
-    ? opts.outputs.map((name) => ({ name, tensor: model.signature?.outputs?.[name]?.name ?? name }))
-    : defaultOutputs(nodes, model.signature);
+    ? opts.outputs.map((name) => ({ name, tensor: name }))
+    : defaultOutputs(nodes);
   if (requested.length === 0) throw new Error('tfjs model: no outputs to convert');
   return new Converter(nodes, weights).convert(requested);
 }
