@@ -102,7 +102,7 @@ async function start(config: ServiceConfig, role: Role, opts: StartOptions): Pro
 
     // a worker hands out picture URLs of an API it does not know: KIRIN_PUBLIC_URL, else the default port's
     const signer = new UrlSigner(secrets.urlSecret, config.publicUrl || (serves ? '' : `http://localhost:${config.port}`));
-    const callbacks = new CallbackQueue(db, config.callbacks, secrets.callbackSecret, clock);
+    const callbacks = new CallbackQueue(db, config.callbacks, secrets.callbackSecret, clock, { allowPrivate: config.allowPrivateUrls });
     callbacks.start();
     closers.push(() => callbacks.stop());
 

@@ -76,7 +76,8 @@ export interface CallbackTable {
   task_id: string;
   url: string;
   body: string;
-  status: 'pending' | 'delivered' | 'failed';
+  /** refused: the URL broke the outbound URL rules at delivery (last_error says how); never sent. */
+  status: 'pending' | 'delivered' | 'failed' | 'refused';
   attempts: number;
   next_attempt_at: number;
   last_error: string | null;

@@ -3,6 +3,8 @@ import { unixSeconds, type Clock } from '../clock.js';
 import type { ServiceConfig } from '../config.js';
 import type { Db } from '../storage/database.js';
 import { newId } from '../storage/ids.js';
+import type { AddressRules, HostLookup } from '../net/url-guard.js';
+import { CallbackRefused, postCallback } from './callback-post.js';
 
 /** `X-Kirin-Signature: t=<unix>,v1=<hex hmac-sha256(secret, t + "." + body)>` (CONTRACT.md §4). */
 export function signCallback(secret: string, body: string, unixSeconds: number): string {
@@ -15,6 +17,8 @@ export function signCallback(secret: string, body: string, unixSeconds: number):
  * due ones in the background (never in a task's way), retrying with exponential backoff. Any
  * number of processes may run the loop: each delivery is claimed first (its next attempt moved past
  * the time the attempt may take, by a compare-and-set on the old time), so only one process sends it.
+ * A callback URL follows the video URL's rules (net/url-guard.ts); a delivery they refuse is not
+ * sent, not retried, and kept as `refused` with the reason in last_error.
  */
 export class CallbackQueue {
   private timer?: NodeJS.Timeout;
@@ -25,6 +29,8 @@ export class CallbackQueue {
     private readonly config: ServiceConfig['callbacks'],
     private readonly secret: string,
     private readonly clock: Clock,
+    /** The outbound URL rules (KIRIN_ALLOW_PRIVATE_URLS); `lookup` is for tests. */
+    private readonly rules: AddressRules & { lookup?: HostLookup } = { allowPrivate: false },
   ) {}
 
   /**
@@ -85,21 +91,21 @@ export class CallbackQueue {
   private async attempt(cb: { id: string; url: string; body: string; attempts: number }): Promise<void> {
     const attempts = cb.attempts + 1;
     let error: string | null = null;
+    let refused = false;
     try {
-      const res = await fetch(cb.url, {
-        method: 'POST',
+      const status = await postCallback(cb.url, cb.body, {
+        ...this.rules,
         headers: {
           'content-type': 'application/json',
           'user-agent': 'kirin-face-callback/1',
           'x-kirin-signature': signCallback(this.secret, cb.body, unixSeconds(this.clock.now())),
         },
-        body: cb.body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.config.timeoutMs),
+        timeoutMs: this.config.timeoutMs,
       });
-      await res.body?.cancel();
-      if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
+      if (status >= 300 && status < 400) error = `HTTP ${status} (redirects are not followed)`;
+      else if (status < 200 || status >= 300) error = `HTTP ${status}`;
     } catch (e) {
+      refused = e instanceof CallbackRefused;
       error = e instanceof Error ? e.message : String(e);
     }
     const giveUp = error !== null && attempts >= this.config.maxAttempts;
@@ -107,7 +113,7 @@ export class CallbackQueue {
       .updateTable('callbacks')
       .set({
         attempts,
-        status: error === null ? 'delivered' : giveUp ? 'failed' : 'pending',
+        status: error === null ? 'delivered' : refused ? 'refused' : giveUp ? 'failed' : 'pending',
         last_error: error,
         next_attempt_at: this.clock.now() + this.config.firstDelayMs * 2 ** (attempts - 1),
       })

@@ -3,7 +3,7 @@ import type { Updateable } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { ServiceConfig } from '../config.js';
 import { ErrorCode, KirinError } from '../errors.js';
-import { checkUrlAllowedStatic, parseVideoUrl } from '../media/download.js';
+import { checkUrlAllowedStatic, parseOutboundUrl, parseVideoUrl } from '../net/url-guard.js';
 import type { Db } from '../storage/database.js';
 import { newId } from '../storage/ids.js';
 import type { TaskStatus, TaskTable } from '../storage/schema.js';
@@ -53,7 +53,9 @@ export class TaskService {
     }
     let callbackUrl: string | null = null;
     if (input.callback_url !== undefined && input.callback_url !== null && input.callback_url !== '') {
-      callbackUrl = parseCallbackUrl(input.callback_url);
+      const url = parseOutboundUrl(input.callback_url, 'callback_url');
+      checkUrlAllowedStatic(url, { allowPrivate: this.config.allowPrivateUrls });
+      callbackUrl = url.href;
     }
     const externalId = input.external_task_id ?? null;
     if (externalId !== null && (typeof externalId !== 'string' || externalId.length === 0 || externalId.length > 200)) {
@@ -185,16 +187,4 @@ export class TaskService {
 /** The owner's task with this external_task_id, if there is one. */
 export function taskByExternalId(db: Db, owner: string, externalId: string) {
   return db.selectFrom('tasks').selectAll().where('owner', '=', owner).where('external_task_id', '=', externalId).executeTakeFirst();
-}
-
-function parseCallbackUrl(raw: unknown): string {
-  if (typeof raw !== 'string') throw bad('callback_url must be a string');
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw bad(`callback_url is not a valid URL: ${raw.slice(0, 200)}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad(`callback_url must be http or https, got ${url.protocol}`);
-  return url.href;
 }
