@@ -16,6 +16,7 @@ import type { Db } from '../storage/database.js';
 import { newId } from '../storage/ids.js';
 import type { TaskService } from '../tasks/task-service.js';
 import { httpStatusOf, sendError } from './errors.js';
+import { clientErrorHandler, frameworkError } from './client-errors.js';
 import { OneLinePerRequest, safeLoggerOptions } from './log-safety.js';
 import type { Metrics } from './metrics.js';
 import { createTaskBody, errorBody, errorResponses, listQuery, resultJson, sessionObject, syncBody, taskObject, videoObject } from './schemas.js';
@@ -51,10 +52,13 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     logController: new OneLinePerRequest(),
     bodyLimit: d.config.limits.bodyBytes,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
-    // errors raised before a route runs (a bad %-escape, an over-long URL) get the contract's body too
+    // errors raised before a route runs (a bad %-escape, an over-long URL, headers over Node's
+    // limit) get the contract's body too, without an echo of the input
     frameworkErrors: (err, _req, reply) => {
-      void sendError(reply, err.statusCode && err.statusCode < 500 ? err.statusCode : 400, ErrorCode.BadRequest, err.message);
+      const { status, message } = frameworkError(err);
+      void sendError(reply, status, ErrorCode.BadRequest, message);
     },
+    clientErrorHandler,
   });
   app.decorateRequest('owner', '');
 
