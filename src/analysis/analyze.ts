@@ -10,13 +10,11 @@ export interface AnalyzeInput {
   observations: readonly FrameObservation[];
   /** Exclusive end of the video in ms (the last frame's time plus its duration). */
   videoEndMs: number;
-  /** Source pixels per analysed-frame pixel. */
-  sourceScale: number;
 }
 
 /** From per-frame face sightings to faces with ids and lip-sync intervals (CONTRACT.md §2). */
 export function analyzeObservations(input: AnalyzeInput, cfg: AnalysisConfig): AnalysisResult {
-  const judge = (pt: TrackPoint) => judgeSighting(pt.sighting, cfg, input.sourceScale);
+  const judge = (pt: TrackPoint) => judgeSighting(pt.sighting, cfg);
   const presences = joinPresences(buildTracks(input.observations, input.videoEndMs, cfg), cfg);
   const accepted: (Omit<IdentifiedFace, 'faceId'> & { x: number })[] = [];
   const rejected: RejectedFace[] = [];

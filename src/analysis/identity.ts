@@ -1,16 +1,21 @@
 import { iou, sameFace } from '../vision/geometry.js';
 import type { AnalysisConfig } from './config.js';
-import { firstEmbedding, lastEmbedding, trackStart, type Track } from './tracker.js';
+import { appearance, trackStart, type Track } from './tracker.js';
+
+/** Cosine similarity of two unit vectors. */
+export function cosine(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
 
 /** true/false when both appearances are known, undefined when one is missing. */
 export function isSamePerson(a: Float32Array | undefined, b: Float32Array | undefined, cfg: AnalysisConfig): boolean | undefined {
   if (!a || !b) return undefined;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s >= cfg.samePersonSimilarity;
+  return cosine(a, b) >= cfg.samePersonSimilarity;
 }
 
-/** One person's continuous presence: tracks joined across gaps of at most cfg.maxGapMs. */
+/** One person's continuous presence: tracks joined across cuts and gaps of at most cfg.maxGapMs. */
 export interface Presence {
   tracks: Track[];
 }
@@ -19,8 +24,9 @@ export const presenceStart = (p: Presence): number => trackStart(p.tracks[0]);
 export const presenceEnd = (p: Presence): number => p.tracks[p.tracks.length - 1].endMs;
 
 /**
- * Joins tracks into presences: a track that starts at most cfg.maxGapMs after another ended,
- * in the same place and with the same appearance, continues it (the same face_id).
+ * Joins tracks into presences (one face_id each): a track that starts at most cfg.maxGapMs after
+ * another ended (0 at a hard cut), in the same place, continues it unless their appearances —
+ * several views averaged on each side — say it is someone else.
  */
 export function joinPresences(tracks: readonly Track[], cfg: AnalysisConfig): Presence[] {
   const presences: Presence[] = [];
@@ -28,7 +34,7 @@ export function joinPresences(tracks: readonly Track[], cfg: AnalysisConfig): Pr
     const start = trackStart(t);
     const firstBox = t.points[0].sighting.box;
     let best: Presence | undefined;
-    let bestOverlap = 0;
+    let bestOverlap = -1;
     for (const p of presences) {
       const prev = p.tracks[p.tracks.length - 1];
       const gap = start - prev.endMs;
@@ -36,8 +42,8 @@ export function joinPresences(tracks: readonly Track[], cfg: AnalysisConfig): Pr
       const lastBox = prev.points[prev.points.length - 1].sighting.box;
       if (!sameFace(lastBox, firstBox, cfg.samePlaceIou)) continue;
       const overlap = iou(lastBox, firstBox);
-      if (best && overlap <= bestOverlap) continue;
-      if (isSamePerson(lastEmbedding(prev), firstEmbedding(t), cfg) === false) continue;
+      if (overlap <= bestOverlap) continue;
+      if (isSamePerson(appearance(prev, 'end'), appearance(t, 'start'), cfg) === false) continue;
       best = p;
       bestOverlap = overlap;
     }

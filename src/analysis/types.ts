@@ -1,15 +1,23 @@
 import type { Box } from '../vision/geometry.js';
 
-/** One face as measured in one analysed frame. Boxes are in pixels of the analysed frame. */
+export type Point2 = [number, number];
+
+/** One face as measured in one analysed frame. Every position is in source pixels (display orientation). */
 export interface FaceSighting {
   box: Box;
-  /** Detector/mesh confidence, 0..1. */
+  /** The face mesh's confidence that this is a face, 0..1. */
   confidence: number;
   /** Head pose in degrees (0 = facing the camera). */
   yaw: number;
   pitch: number;
   /** Every mouth landmark lies inside the frame. */
   mouthInFrame: boolean;
+  /** Something (a hand, a microphone, an object) covers the lips. */
+  mouthHidden: boolean;
+  /** Left eye, right eye, nose tip, left mouth corner, right mouth corner ("left" = the image's left). */
+  keypoints: Point2[];
+  /** The lip contour: the outer lip line, then the inner one, each going round from the left corner. */
+  lips: Point2[];
   /** Variance of the Laplacian of the face at a fixed size (higher is sharper). */
   sharpness: number;
   /** Appearance vector (unit length), computed only where identity must be decided. */
@@ -29,6 +37,7 @@ export type RejectReason =
   | 'too_small'
   | 'turned_away'
   | 'mouth_out_of_frame'
+  | 'mouth_hidden'
   | 'blurry'
   | 'too_short';
 
@@ -37,7 +46,7 @@ export interface Usability {
   reason?: Exclude<RejectReason, 'too_short'>;
 }
 
-/** How a face's presence went: its states over time and where it was (boxes in analysed pixels). */
+/** How a face's presence went: its states over time and where it was (source pixels). */
 export interface FaceTimeline {
   spans: { startMs: number; endMs: number; state: 'usable' | 'unusable' | 'unseen'; reason?: Usability['reason'] }[];
   samples: { timeMs: number; box: Box }[];

@@ -2,6 +2,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { FrameObservation } from '../analysis/types.js';
+import { loadEngineConfig } from '../config.js';
 import { identifyFile } from '../pipeline/identify-file.js';
 import { buildResultJson, summarize } from '../pipeline/result-json.js';
 import { progressBar } from './progress.js';
@@ -16,7 +18,8 @@ export async function identifyCommand(args: IdentifyCommandArgs): Promise<string
   const outDir = resolve(args.outDir ?? (await mkdtemp(join(tmpdir(), 'kirin-faces-'))));
   const bar = progressBar('analysing');
   try {
-    const video = await identifyFile(resolve(args.file), { outDir, onProgress: (f) => bar.update(f) });
+    const video = await identifyFile(resolve(args.file), { outDir, engine: loadEngineConfig(process.env), onProgress: (f) => bar.update(f) });
+    if (process.env.KIRIN_DUMP) dumpObservations(video.analysis.observations);
     if (process.env.KIRIN_STATS) {
       const { stats } = video.analysis;
       const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
@@ -25,5 +28,13 @@ export async function identifyCommand(args: IdentifyCommandArgs): Promise<string
     return JSON.stringify(buildResultJson(summarize(video), { imageUrl: (face) => pathToFileURL(face.picture_file).href }), null, 2);
   } finally {
     bar.done();
+  }
+}
+
+/** KIRIN_DUMP=1: every analysed frame and its faces on stderr (source pixels), for tuning. */
+function dumpObservations(observations: readonly FrameObservation[]): void {
+  for (const o of observations) {
+    const faces = o.faces.map((s) => `[${[s.box.x, s.box.y, s.box.width, s.box.height].map(Math.round).join(',')}] c${s.confidence.toFixed(2)} yaw${s.yaw.toFixed(0)} pitch${s.pitch.toFixed(0)}${s.mouthHidden ? ' hidden' : ''}${s.embedding ? ' emb' : ''}`);
+    process.stderr.write(`${o.frame} ${o.timeMs}${o.cutBefore ? ' CUT' : ''} ${faces.join('  ')}\n`);
   }
 }

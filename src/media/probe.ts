@@ -105,6 +105,7 @@ export function videoInfoFromProbe(parsed: FfprobeOutput, format: 'mp4' | 'mov',
 
   const videoStart = parseSeconds(video.start_time) ?? 0;
   const formatStart = parseSeconds(parsed.format?.start_time) ?? videoStart;
+  const audio = streams.find((s) => s.codec_type === 'audio' && s.codec_name && s.codec_name !== 'none');
 
   return {
     format,
@@ -120,6 +121,7 @@ export function videoInfoFromProbe(parsed: FfprobeOutput, format: 'mp4' | 'mov',
     codedWidth: codedW,
     codedHeight: codedH,
     startOffsetMs: Math.max(0, Math.round((videoStart - formatStart) * 1e6) / 1000),
+    ...(audio ? { audio: { streamIndex: audio.index, startMs: Math.round(((parseSeconds(audio.start_time) ?? videoStart) - videoStart) * 1e6) / 1000 } } : {}),
   };
 }
 

@@ -26,6 +26,8 @@ export interface VideoInfo {
    * non-zero when another stream starts earlier. Add it to a timeMs to seek with ffmpeg.
    */
   startOffsetMs?: number;
+  /** The first audio stream, if any: its index and where its first sample falls, in ms from the first displayed video frame. */
+  audio?: { streamIndex: number; startMs: number };
 }
 
 /** One decoded frame, packed RGB24, at the requested analysis size. */

@@ -1,78 +1,94 @@
-import type { FaceSighting } from '../analysis/types.js';
+import type { FaceSighting, Point2 } from '../analysis/types.js';
 import { headPose, mouthInFrame, sharpness } from '../vision/face-features.js';
-import { meshCropFor } from '../vision/face-mesh.js';
-import { boxCenter, iou, sameFace, squareAround, type Box } from '../vision/geometry.js';
+import { keypointsOf, lipsOf } from '../vision/face-landmarks.js';
+import { meshCropFor, type FaceLandmarks } from '../vision/face-mesh.js';
+import { boxCenter, iou, oneFace, scaleBox, squareAround, type Box } from '../vision/geometry.js';
 import type { RgbImage } from '../vision/image.js';
 import type { FaceModels } from '../vision/models.js';
-
-export interface ObserveOptions {
-  /** Where faces were nearby in time: the mesh is run there first (cheap tracking). */
-  hints: readonly Box[];
-  /** Run the detector on these regions (undefined = the whole frame) to find faces the hints miss. */
-  detectIn: readonly (Box | undefined)[];
-  /** Compute appearance embeddings for every face found. */
-  embed: boolean;
-}
+import type { LookRequest, ModelCalls, Observer } from './stages.js';
 
 /** How sure the mesh must be that its crop holds a face. */
 const MIN_MESH_CONFIDENCE = 0.5;
 /** Embedding crop: the landmarks' box enlarged a little, as the descriptor net expects. */
 const EMBED_CROP_FACTOR = 1.3;
 
-export interface ModelCalls {
-  detector: number;
-  mesh: number;
-  embedder: number;
-}
-
-/** Runs the face models on one frame and turns their outputs into sightings. */
-export class FaceObserver {
+/**
+ * The observer stage on real frames: runs the face models on the analysed (scaled-down) frame
+ * and reports sightings in source pixels. `scale` is source pixels per analysed pixel.
+ */
+export class FaceObserver implements Observer {
   readonly calls: ModelCalls = { detector: 0, mesh: 0, embedder: 0 };
 
-  constructor(private readonly models: FaceModels) {}
+  constructor(
+    private readonly models: FaceModels,
+    private readonly imageOf: (frame: number) => RgbImage,
+    private readonly scale: number,
+  ) {}
 
-  async observe(img: RgbImage, opts: ObserveOptions): Promise<FaceSighting[]> {
-    const found: FaceSighting[] = [];
+  async look(frame: number, req: LookRequest): Promise<FaceSighting[]> {
+    const img = this.imageOf(frame);
+    const k = 1 / this.scale;
+    const found: { sighting: FaceSighting; box: Box }[] = [];
+    const taken = (b: Box) => found.some((f) => oneFace(f.box, b));
     const addFrom = async (boxes: readonly Box[]) => {
       if (!boxes.length) return;
-      this.calls.mesh += boxes.length;
       const crops = boxes.map(meshCropFor);
-      const meshes = await this.models.mesh.run(img, crops);
+      const meshes = await this.mesh(img, crops);
+      // a face that moved since the hint sits off-centre in its crop: look again where the mesh saw it
+      const again = meshes.map((m, i) => (m.confidence >= MIN_MESH_CONFIDENCE && !centredIn(m.box, crops[i]) ? meshCropFor(m.box) : undefined));
+      const recentred = await this.mesh(img, again.filter((c): c is Box => !!c));
+      let r = 0;
       meshes.forEach((m, i) => {
-        if (m.confidence < MIN_MESH_CONFIDENCE || !centredIn(m.box, crops[i])) return;
-        if (found.some((f) => sameFace(f.box, m.box))) return;
-        const pose = headPose(m.points);
-        found.push({
-          box: m.box,
-          confidence: m.confidence,
-          yaw: pose.yaw,
-          pitch: pose.pitch,
-          mouthInFrame: mouthInFrame(m.points, img.width, img.height),
-          sharpness: sharpness(img, m.box),
-        });
+        const crop = again[i];
+        const [mesh, used] = crop ? [recentred[r++], crop] : [m, crops[i]];
+        if (mesh.confidence < MIN_MESH_CONFIDENCE || !centredIn(mesh.box, used) || taken(mesh.box)) return;
+        found.push({ sighting: this.sighting(img, mesh), box: mesh.box });
       });
     };
-    await addFrom(dedupe(opts.hints));
-    for (const region of opts.detectIn) {
+    await addFrom(dedupe(req.hints.map((h) => scaleBox(h, k))));
+    for (const region of req.detectIn) {
       this.calls.detector++;
-      const detections = await this.models.detector.detect(img, region);
-      await addFrom(detections.map((d) => d.box).filter((b) => !found.some((f) => sameFace(f.box, b))));
+      const detections = await this.models.detector.detect(img, region && clampTo(scaleBox(region, k), img));
+      await addFrom(detections.map((d) => d.box).filter((b) => !taken(b)));
     }
-    if (opts.embed && found.length) {
-      this.calls.embedder += found.length;
-      const vectors = await this.models.embedder.embed(img, found.map((f) => squareAround(f.box, EMBED_CROP_FACTOR)));
-      found.forEach((f, i) => (f.embedding = vectors[i]));
-    }
-    return found;
+    const faces = found.map((f) => f.sighting);
+    if (req.embed) await this.embedOn(img, faces);
+    return faces;
   }
 
-  /** Adds embeddings to sightings made earlier on this same frame. */
-  async embedInto(img: RgbImage, faces: FaceSighting[]): Promise<void> {
-    const missing = faces.filter((f) => !f.embedding);
-    if (!missing.length) return;
-    this.calls.embedder += missing.length;
-    const vectors = await this.models.embedder.embed(img, missing.map((f) => squareAround(f.box, EMBED_CROP_FACTOR)));
-    missing.forEach((f, i) => (f.embedding = vectors[i]));
+  async embed(frame: number, faces: FaceSighting[]): Promise<void> {
+    await this.embedOn(this.imageOf(frame), faces.filter((f) => !f.embedding));
+  }
+
+  private async embedOn(img: RgbImage, faces: FaceSighting[]): Promise<void> {
+    if (!faces.length) return;
+    this.calls.embedder += faces.length;
+    const crops = faces.map((f) => squareAround(scaleBox(f.box, 1 / this.scale), EMBED_CROP_FACTOR));
+    const vectors = await this.models.embedder.embed(img, crops);
+    faces.forEach((f, i) => (f.embedding = vectors[i]));
+  }
+
+  private async mesh(img: RgbImage, crops: readonly Box[]): Promise<FaceLandmarks[]> {
+    if (!crops.length) return [];
+    this.calls.mesh += crops.length;
+    return this.models.mesh.run(img, crops);
+  }
+
+  private sighting(img: RgbImage, m: FaceLandmarks): FaceSighting {
+    const k = this.scale;
+    const toSource = (p: Point2): Point2 => [p[0] * k, p[1] * k];
+    const pose = headPose(m.points);
+    return {
+      box: scaleBox(m.box, k),
+      confidence: m.confidence,
+      yaw: pose.yaw,
+      pitch: pose.pitch,
+      mouthInFrame: mouthInFrame(m.points, img.width, img.height),
+      mouthHidden: false, // WIP: mouth-cover.ts
+      sharpness: sharpness(img, m.box),
+      keypoints: keypointsOf(m.points).map(toSource),
+      lips: lipsOf(m.points).map(toSource),
+    };
   }
 }
 
@@ -81,6 +97,11 @@ function dedupe(boxes: readonly Box[]): Box[] {
   const out: Box[] = [];
   for (const b of boxes) if (!out.some((o) => iou(o, b) > 0.6)) out.push(b);
   return out;
+}
+
+function clampTo(b: Box, img: RgbImage): Box {
+  const x = Math.max(0, b.x), y = Math.max(0, b.y);
+  return { x, y, width: Math.min(img.width, b.x + b.width) - x, height: Math.min(img.height, b.y + b.height) - y };
 }
 
 /**

@@ -1,20 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_ANALYSIS_CONFIG, type AnalysisConfig } from '../analysis/config.js';
+import type { AnalysisConfig } from '../analysis/config.js';
 import type { FaceSighting } from '../analysis/types.js';
+import { DEFAULT_ENGINE, type EngineConfig } from '../config.js';
 import { cutFaceImage } from '../media/face-image.js';
 import type { VideoInfo } from '../media/types.js';
 import { validateVideoFile } from '../media/validate.js';
-import { scaleBox } from '../vision/geometry.js';
 import { loadFaceModels } from '../vision/models.js';
-import { analyzeVideo, type SamplingOptions, type VideoAnalysis } from './analyze-video.js';
+import { analyzeVideo, type VideoAnalysis } from './analyze-video.js';
+import type { SamplingOptions } from './scheduler.js';
 
 export interface IdentifyFileOptions {
   /** Folder for the face pictures. */
   outDir: string;
+  /** The engine's settings (default: the embedded defaults); `config` and `sampling` override parts of them. */
+  engine?: EngineConfig;
   config?: Partial<AnalysisConfig>;
   sampling?: Partial<SamplingOptions>;
+  /** Decode the soundtrack too. */
+  audio?: boolean;
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
 }
@@ -38,11 +43,13 @@ export async function identifyFile(path: string, opts: IdentifyFileOptions): Pro
   opts.signal?.throwIfAborted();
   // the models load (once per process; ~1 s of work on this thread) while ffmpeg starts decoding:
   // loading them during validation instead would hold up ffprobe's answer and so the decoder
+  const engine = opts.engine ?? DEFAULT_ENGINE;
   const models = loadFaceModels();
   models.catch(() => undefined);
   const analysis = await analyzeVideo(path, info, models, {
-    config: { ...DEFAULT_ANALYSIS_CONFIG, ...opts.config },
-    sampling: opts.sampling,
+    config: { ...engine.analysis, ...opts.config },
+    sampling: { ...engine.sampling, ...opts.sampling },
+    audio: opts.audio,
     signal: opts.signal,
     onProgress: opts.onProgress,
   });
@@ -56,7 +63,7 @@ export async function identifyFile(path: string, opts: IdentifyFileOptions): Pro
     for (let i = next++; i < faces.length; i = next++) {
       const face = faces[i];
       const file = join(opts.outDir, `face_${batch}_${face.faceId}.jpg`);
-      const box = sourceBox(face.best.sighting, analysis.sourceScale, info);
+      const box = pictureBox(face.best.sighting, info);
       await cutFaceImage(path, { timeMs: face.best.timeMs, box, outFile: file, info, signal: opts.signal, referenceFrame: analysis.skippedNonReference });
       pictures[i] = { file, box };
     }
@@ -66,8 +73,8 @@ export async function identifyFile(path: string, opts: IdentifyFileOptions): Pro
   return { info, analysis, pictures };
 }
 
-function sourceBox(s: FaceSighting, scale: number, info: VideoInfo): FacePicture['box'] {
-  const b = scaleBox(s.box, scale);
+function pictureBox(s: FaceSighting, info: VideoInfo): FacePicture['box'] {
+  const b = s.box;
   const x = Math.max(0, Math.round(b.x)), y = Math.max(0, Math.round(b.y));
   return {
     x,

@@ -30,7 +30,7 @@ export interface FaceDataEntry {
   end_time: number;
   /** Extension: the face's box in source pixels on the frame the picture was cut from. */
   box: Box;
-  /** Extension: the detector's confidence on that frame (0..1). */
+  /** Extension: the face mesh's confidence on that frame (0..1). */
   score: number;
 }
 
@@ -61,8 +61,7 @@ export const newRequestId = () => newId('req');
 
 export function summarize(video: IdentifiedVideo): IdentifySummary {
   const { info, analysis, pictures } = video;
-  const k = analysis.sourceScale;
-  const px = (b: Box): Box => ({ x: Math.round(b.x * k), y: Math.round(b.y * k), width: Math.round(b.width * k), height: Math.round(b.height * k) });
+  const px = (b: Box): Box => ({ x: Math.round(b.x), y: Math.round(b.y), width: Math.round(b.width), height: Math.round(b.height) });
   const track = (t: FaceTimeline): TrackJson => ({
     spans: t.spans.map((s) => ({ start_time: Math.round(s.startMs), end_time: Math.round(s.endMs), state: s.state, ...(s.reason ? { reason: s.reason } : {}) })),
     samples: t.samples.map((s) => ({ t: Math.round(s.timeMs), box: px(s.box) })),

@@ -52,6 +52,15 @@ export function sameFace(a: Box, b: Box, minIou = 0.3): boolean {
   return Math.hypot(ax - bx, ay - by) < 0.5 * Math.max(a.width, a.height, b.width, b.height);
 }
 
+/**
+ * Whether two face boxes of one frame are one face measured twice (say from a hint and from a
+ * detection, framed a little differently): faces side by side sit about a face's width apart or more.
+ */
+export function oneFace(a: Box, b: Box): boolean {
+  const [ax, ay] = boxCenter(a), [bx, by] = boxCenter(b);
+  return sameFace(a, b) || Math.hypot(ax - bx, ay - by) < 0.7 * Math.max(a.width, a.height, b.width, b.height);
+}
+
 /** Square regions covering an image along its longer side (two for 16:9, none for a square-ish image). */
 export function squareTiles(width: number, height: number): Box[] {
   const side = Math.min(width, height);
@@ -59,4 +68,32 @@ export function squareTiles(width: number, height: number): Box[] {
   return width >= height
     ? [{ x: 0, y: 0, width: side, height: side }, { x: width - side, y: 0, width: side, height: side }]
     : [{ x: 0, y: 0, width: side, height: side }, { x: 0, y: height - side, width: side, height: side }];
+}
+
+/**
+ * Pairs boxes of two moments by nearest centre, for faces that may have moved: a pair's centres
+ * are at most `maxMove` box sizes apart and its sizes within a factor of 1.6. Returns [i, j] index pairs.
+ */
+export function nearestPairs(a: readonly Box[], b: readonly Box[], maxMove = 2): [number, number][] {
+  const candidates: [number, number, number][] = [];
+  a.forEach((p, i) => {
+    const [px, py] = boxCenter(p);
+    const ps = Math.max(p.width, p.height);
+    b.forEach((q, j) => {
+      const [qx, qy] = boxCenter(q);
+      const qs = Math.max(q.width, q.height);
+      const d = Math.hypot(px - qx, py - qy);
+      if (d <= maxMove * Math.max(ps, qs) && Math.max(ps, qs) <= 1.6 * Math.min(ps, qs)) candidates.push([d, i, j]);
+    });
+  });
+  candidates.sort((x, y) => x[0] - y[0]);
+  const usedA = new Set<number>(), usedB = new Set<number>();
+  const pairs: [number, number][] = [];
+  for (const [, i, j] of candidates) {
+    if (usedA.has(i) || usedB.has(j)) continue;
+    usedA.add(i);
+    usedB.add(j);
+    pairs.push([i, j]);
+  }
+  return pairs;
 }

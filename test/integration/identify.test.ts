@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import type { SamplingOptions } from '../../src/pipeline/analyze-video.ts';
+import type { SamplingOptions } from '../../src/pipeline/scheduler.ts';
 import { identifyFile } from '../../src/pipeline/identify-file.ts';
 import { portrait } from '../helpers/face-photos.ts';
 import { ffmpeg, makeSegmentsVideo, makeTempDir, setRotation, type Segment, type TempDir } from '../helpers/make-video.ts';

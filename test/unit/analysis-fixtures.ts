@@ -17,7 +17,10 @@ export function face(x: number, overrides: Partial<FaceSighting> = {}): FaceSigh
     yaw: 0,
     pitch: 0,
     mouthInFrame: true,
+    mouthHidden: false,
     sharpness: 500,
+    keypoints: [],
+    lips: [],
     ...overrides,
   };
 }

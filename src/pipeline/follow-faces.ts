@@ -1,0 +1,101 @@
+import { oneFace, sameFace, squareTiles } from '../vision/geometry.js';
+import { FaceTracker, missing, searchWindow } from './face-tracker.js';
+import { ObservationStore, Refiner } from './refiner.js';
+import { Scheduler, type SamplingOptions } from './scheduler.js';
+import type { FaceSighting, FrameMeta, FrameObservation, Observer } from './stages.js';
+
+export interface FollowOptions {
+  sampling: Pick<SamplingOptions, 'sampleEveryMs' | 'detectEveryMs' | 'tileEveryMs' | 'embedSamples'>;
+  /** Source frame size (pixels), for tiles and search windows. */
+  width: number;
+  height: number;
+  /** Nominal frame duration in ms. */
+  frameMs: number;
+  /** The oldest frame the observer can still look at, given the newest one (its frame buffer's reach). */
+  oldestAvailable(newest: number): number;
+  usable(s: FaceSighting): boolean;
+}
+
+export interface FollowedVideo {
+  observations: FrameObservation[];
+  /** The last frame of the video (undefined when there was none). */
+  lastFrame?: FrameMeta;
+  framesSeen: number;
+}
+
+/**
+ * Runs the scheduler, observer, tracker and refiner stages over a video's frames, in order, and
+ * returns every analysed frame with its faces. The frames' pixels stay with the caller (the
+ * observer reads them by index); this loop only decides what to look at.
+ */
+export async function followFaces(frames: AsyncIterable<FrameMeta>, observer: Observer, opts: FollowOptions): Promise<FollowedVideo> {
+  const store = new ObservationStore();
+  const scheduler = new Scheduler(opts.sampling, opts.frameMs, squareTiles(opts.width, opts.height));
+  const tracker = new FaceTracker();
+  const lookAt = async (frame: FrameMeta, hints: FrameObservation['faces'][number]['box'][], detectIn: Parameters<Observer['look']>[1]['detectIn'] = [], embed = false) => {
+    const obs: FrameObservation = { frame: frame.index, timeMs: frame.timeMs, cutBefore: frame.cutBefore, faces: await observer.look(frame.index, { hints, detectIn, embed }) };
+    store.set(obs);
+    return obs;
+  };
+  const metas = new Map<number, FrameMeta>();
+  const refiner = new Refiner({
+    store,
+    lookAt: (frame, hints) => lookAt(metas.get(frame)!, [...hints]),
+    seenAt: async (frame, hint) => (await observer.look(frame, { hints: [hint], detectIn: [], embed: false })).filter((f) => sameFace(f.box, hint)),
+    usable: opts.usable,
+  });
+
+  let last: FrameObservation | undefined;
+  let prev: FrameMeta | undefined;
+  let shotStart = 0;
+  let seen = 0;
+  for await (const frame of frames) {
+    seen++;
+    metas.set(frame.index, frame);
+    // frames the observer can no longer see are not needed either
+    const oldest = opts.oldestAvailable(frame.index);
+    for (const k of metas.keys()) if (k < oldest) metas.delete(k);
+    const previous = prev;
+    prev = frame;
+    const plan = scheduler.plan(frame);
+    if (!plan) continue;
+
+    if (last && frame.cutBefore && previous) {
+      // the end of the old shot: its last frame, and several views of its faces for identity across the cut
+      const before = last.frame === previous.index ? last : await lookAt(previous, tracker.predict(previous.timeMs));
+      const ending = store.between(Math.max(shotStart, oldest), before.frame).filter((o) => o.faces.length).slice(-opts.sampling.embedSamples);
+      for (const o of ending) await observer.embed(o.frame, o.faces);
+      await refiner.range(last.frame, before.frame);
+      shotStart = frame.index;
+      tracker.reset();
+    }
+
+    const predicted = frame.cutBefore ? [] : tracker.predict(frame.timeMs);
+    const obs = await lookAt(frame, predicted, plan.detectIn, plan.embed);
+    // a face that moved further than predicted: search around where it should be
+    const lost = missing(predicted, obs.faces);
+    if (lost.length) {
+      const windows = lost.map((p) => searchWindow(p, opts.width, opts.height));
+      const found = await observer.look(frame.index, { hints: [], detectIn: windows, embed: plan.embed });
+      obs.faces.push(...found.filter((f) => !obs.faces.some((g) => oneFace(g.box, f.box))));
+    }
+    if (plan.detectIn.length) {
+      const fresh = obs.faces.filter((f) => !predicted.some((p) => sameFace(p, f.box)) && !last?.faces.some((g) => sameFace(g.box, f.box)));
+      await observer.embed(frame.index, fresh);
+      if (last && !frame.cutBefore) {
+        const notBefore = Math.max(scheduler.lookedBefore(plan.detectIn), oldest, shotStart - 1);
+        for (const face of fresh) await refiner.backfill(face, obs, notBefore);
+      }
+      scheduler.searched(frame.index, plan.detectIn);
+    }
+    if (last && !frame.cutBefore) await refiner.range(last.frame, obs.frame);
+    tracker.update(obs);
+    last = obs;
+  }
+
+  if (last && prev && prev.index > last.frame) {
+    const end = await lookAt(prev, tracker.predict(prev.timeMs));
+    await refiner.range(last.frame, end.frame);
+  }
+  return { observations: store.all(), lastFrame: prev, framesSeen: seen };
+}
