@@ -94,7 +94,7 @@ const rejectedFaces = {
   items: {
     type: 'object',
     properties: {
-      reason: { type: 'string', enum: ['too_small', 'turned_away', 'mouth_out_of_frame', 'blurry', 'too_short'] },
+      reason: { type: 'string', enum: ['too_small', 'turned_away', 'mouth_out_of_frame', 'mouth_hidden', 'blurry', 'too_short'] },
       start_time: { type: 'integer' },
       end_time: { type: 'integer' },
     },

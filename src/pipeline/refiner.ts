@@ -1,4 +1,4 @@
-import { nearestPairs, sameFace, type Box } from '../vision/geometry.js';
+import { nearestPairs, oneFace, sameFace, type Box } from '../vision/geometry.js';
 import type { FaceSighting, FrameObservation } from './stages.js';
 
 /** Every analysed frame so far, by frame index. */
@@ -80,8 +80,8 @@ export class Refiner {
       await lookAt(hi, [...(before?.faces.map((f) => f.box) ?? []), face.box]);
     }
     for (const o of store.between(hi, obs.frame - 1)) {
-      if (o.faces.some((f) => sameFace(f.box, face.box))) continue;
-      o.faces.push(...(await seenAt(o.frame, face.box)).filter((f) => !o.faces.some((g) => sameFace(g.box, f.box))));
+      if (o.faces.some((f) => oneFace(f.box, face.box))) continue;
+      o.faces.push(...(await seenAt(o.frame, face.box)).filter((f) => !o.faces.some((g) => oneFace(g.box, f.box))));
     }
   }
 }

@@ -43,6 +43,27 @@ describe('identify a video end to end', () => {
     assert.deepEqual(faces, [['0', 0, 4500]]);
   });
 
+  it('a face hidden by a cut to a blank for 0.4 s keeps its id', async () => {
+    const { faces } = await run('gap04', [{ seconds: 2.5, image: a, fit: 0.8 }, { seconds: 0.4, blank: true }, { seconds: 2.5, image: a, fit: 0.8 }]);
+    assert.deepEqual(faces, [['0', 0, 5400]]);
+  });
+
+  it('a face moving across the frame keeps one track', async () => {
+    // 260 px a second: about 100 px between two samples, as much as the face is wide
+    const out = tmp.file('moving.mp4');
+    await ffmpeg([
+      '-f', 'lavfi', '-i', 'color=c=gray:s=1280x720:r=30:d=3.5', '-loop', '1', '-i', b,
+      '-filter_complex', '[1:v]scale=300:300[f];[0:v][f]overlay=x=20+260*t:y=200:shortest=1,format=yuv420p',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-r', '30', out,
+    ]);
+    const video = await identifyFile(out, { outDir: tmp.file('moving-faces') });
+    const { faces, rejected } = video.analysis.result;
+    assert.deepEqual([faces.length, rejected.length], [1, 0], 'one face, no fragments');
+    assert.deepEqual([Math.round(faces[0].startMs), Math.round(faces[0].endMs)], [0, 3500]);
+    const xs = faces[0].timeline.samples.map((p) => p.box.x);
+    assert.ok(xs[xs.length - 1] - xs[0] > 800, `the face was followed from x=${Math.round(xs[0])} to x=${Math.round(xs[xs.length - 1])}`);
+  });
+
   it('a 1.5 s gap gives the returning face a new id', async () => {
     const { faces } = await run('gap15', [{ seconds: 2.5, image: b, fit: 0.8 }, { seconds: 1.5, blank: true }, { seconds: 2.5, image: b, fit: 0.8 }]);
     assert.deepEqual(faces, [['0', 0, 2500], ['1', 4000, 6500]]);

@@ -103,6 +103,7 @@ describe('usability', () => {
     assert.equal(judgeSighting(face(0, { pitch: -35 }), cfg).reason, 'turned_away');
     assert.equal(judgeSighting(face(0, { yaw: 44, pitch: 29 }), cfg).usable, true);
     assert.equal(judgeSighting(face(0, { mouthInFrame: false }), cfg).reason, 'mouth_out_of_frame');
+    assert.equal(judgeSighting(face(0, { mouthHidden: true }), cfg).reason, 'mouth_hidden');
     assert.equal(judgeSighting(face(0, { sharpness: 1 }), cfg).reason, 'blurry');
   });
 
