@@ -3,7 +3,7 @@ import type { AnalysisConfig } from './config.js';
 import { joinPresences, presenceEnd, presenceStart, type Presence } from './identity.js';
 import { dominantReason, longestUsable, stateSpans } from './intervals.js';
 import { buildTracks, type TrackPoint } from './tracker.js';
-import type { AnalysisResult, FaceSighting, FrameObservation, IdentifiedFace, RejectedFace } from './types.js';
+import type { AnalysisResult, FaceSighting, FrameObservation, IdentifiedFace, RejectedFace, TimeSpan } from './types.js';
 import { judgeSighting } from './usability.js';
 
 export interface AnalyzeInput {
@@ -22,16 +22,17 @@ export function analyzeObservations(input: AnalyzeInput, cfg: AnalysisConfig): A
     const spans = stateSpans(p, judge);
     const interval = longestUsable(spans, cfg);
     const span = { startMs: presenceStart(p), endMs: presenceEnd(p) };
-    const timeline = { spans, samples: points(p).map((pt) => ({ timeMs: pt.timeMs, box: pt.sighting.box })) };
+    const timeline = { spans, samples: points(p).map(({ timeMs, sighting: { box, keypoints, lips } }) => ({ timeMs, box, keypoints, lips })) };
+    const speaking: TimeSpan[] = [];
     if (!interval) {
-      rejected.push({ reason: dominantReason(spans) ?? 'too_short', ...span, best: bestSighting(p, span, () => true), timeline });
+      rejected.push({ reason: dominantReason(spans) ?? 'too_short', ...span, best: bestSighting(p, span, () => true), timeline, speaking });
       continue;
     }
     const usableBest = bestSighting(p, interval, (pt) => judge(pt).usable);
     if (interval.endMs - interval.startMs < cfg.minIntervalMs) {
       const presenceLong = span.endMs - span.startMs >= cfg.minIntervalMs;
       const reason = presenceLong ? dominantReason(spans) ?? 'too_short' : 'too_short';
-      rejected.push({ reason, ...span, best: usableBest, timeline });
+      rejected.push({ reason, ...span, best: usableBest, timeline, speaking });
       continue;
     }
     accepted.push({
@@ -41,6 +42,7 @@ export function analyzeObservations(input: AnalyzeInput, cfg: AnalysisConfig): A
       endMs: interval.endMs,
       best: usableBest,
       timeline,
+      speaking,
       x: boxCenter(firstPointIn(p, interval.startMs).sighting.box)[0],
     });
   }
@@ -48,6 +50,7 @@ export function analyzeObservations(input: AnalyzeInput, cfg: AnalysisConfig): A
   return {
     faces: accepted.map(({ x: _x, ...f }, i) => ({ faceId: String(i), ...f })),
     rejected: rejected.sort((a, b) => a.startMs - b.startMs),
+    audio: { present: false, speech: [] },
   };
 }
 

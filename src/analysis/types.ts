@@ -46,10 +46,24 @@ export interface Usability {
   reason?: Exclude<RejectReason, 'too_short'>;
 }
 
-/** How a face's presence went: its states over time and where it was (source pixels). */
+/** A stretch of time, ms from the first displayed frame; endMs exclusive. */
+export interface TimeSpan {
+  startMs: number;
+  endMs: number;
+}
+
+/** Where a face was at one analysed frame (source pixels): its box, 5 keypoints and lip contour. */
+export interface FaceSample {
+  timeMs: number;
+  box: Box;
+  keypoints: Point2[];
+  lips: Point2[];
+}
+
+/** How a face's presence went: its states over time and where it was. */
 export interface FaceTimeline {
   spans: { startMs: number; endMs: number; state: 'usable' | 'unusable' | 'unseen'; reason?: Usability['reason'] }[];
-  samples: { timeMs: number; box: Box }[];
+  samples: FaceSample[];
 }
 
 /** A face (one person, one continuous presence) and its lip-sync interval. */
@@ -63,6 +77,8 @@ export interface IdentifiedFace {
   /** The sighting the face picture is cut from, and its frame time. */
   best: { timeMs: number; sighting: FaceSighting };
   timeline: FaceTimeline;
+  /** When this face's own voice is heard ([] when never). */
+  speaking: TimeSpan[];
 }
 
 export interface RejectedFace {
@@ -71,9 +87,17 @@ export interface RejectedFace {
   endMs: number;
   best: { timeMs: number; sighting: FaceSighting };
   timeline: FaceTimeline;
+  speaking: TimeSpan[];
+}
+
+/** The soundtrack: whether there is one, and when any voice is heard. */
+export interface AudioSummary {
+  present: boolean;
+  speech: TimeSpan[];
 }
 
 export interface AnalysisResult {
   faces: IdentifiedFace[];
   rejected: RejectedFace[];
+  audio: AudioSummary;
 }

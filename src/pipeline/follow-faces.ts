@@ -2,6 +2,7 @@ import { oneFace, sameFace, squareTiles } from '../vision/geometry.js';
 import { FaceTracker, missing, searchWindow } from './face-tracker.js';
 import { ObservationStore, Refiner } from './refiner.js';
 import { Scheduler, type SamplingOptions } from './scheduler.js';
+import type { TimeSpan } from '../analysis/types.js';
 import type { FaceSighting, FrameMeta, FrameObservation, Observer } from './stages.js';
 
 export interface FollowOptions {
@@ -14,7 +15,16 @@ export interface FollowOptions {
   /** The oldest frame the observer can still look at, given the newest one (its frame buffer's reach). */
   oldestAvailable(newest: number): number;
   usable(s: FaceSighting): boolean;
+  /**
+   * Follow every face's lips this often (ms) while voice is heard (speech spans, ms; awaited
+   * before the first frame), so mouth movement is measured at a rate fit for speech. Optional:
+   * without it faces are measured at the sampling rate only.
+   */
+  lips?: { everyMs: number; speech: Promise<readonly TimeSpan[]> | readonly TimeSpan[] };
 }
+
+/** Lips are followed this long before and after the voice too, so each mouth's rest is known. */
+const LIP_MARGIN_MS = 500;
 
 export interface FollowedVideo {
   observations: FrameObservation[];
@@ -49,6 +59,9 @@ export async function followFaces(frames: AsyncIterable<FrameMeta>, observer: Ob
   let prev: FrameMeta | undefined;
   let shotStart = 0;
   let seen = 0;
+  const speech = opts.lips ? await opts.lips.speech : [];
+  const lipsDue = (t: number) => speech.some((s) => t >= s.startMs - LIP_MARGIN_MS && t < s.endMs + LIP_MARGIN_MS);
+  let lastLookMs = -Infinity;
   for await (const frame of frames) {
     seen++;
     metas.set(frame.index, frame);
@@ -58,11 +71,22 @@ export async function followFaces(frames: AsyncIterable<FrameMeta>, observer: Ob
     const previous = prev;
     prev = frame;
     const plan = scheduler.plan(frame);
-    if (!plan) continue;
+    if (!plan) {
+      // between samples, while voice is heard: the mesh on every followed face (mouth movement)
+      if (opts.lips && last && !frame.cutBefore && frame.timeMs - lastLookMs >= opts.lips.everyMs - opts.frameMs / 2 && lipsDue(frame.timeMs)) {
+        const predicted = tracker.predict(frame.timeMs);
+        if (predicted.length) {
+          tracker.update(await lookAt(frame, predicted));
+          lastLookMs = frame.timeMs;
+        }
+      }
+      continue;
+    }
+    lastLookMs = frame.timeMs;
 
     if (last && frame.cutBefore && previous) {
       // the end of the old shot: its last frame, and several views of its faces for identity across the cut
-      const before = last.frame === previous.index ? last : await lookAt(previous, tracker.predict(previous.timeMs));
+      const before = store.get(previous.index) ?? (await lookAt(previous, tracker.predict(previous.timeMs)));
       const ending = store.between(Math.max(shotStart, oldest), before.frame).filter((o) => o.faces.length).slice(-opts.sampling.embedSamples);
       for (const o of ending) await observer.embed(o.frame, o.faces);
       await refiner.range(last.frame, before.frame);

@@ -13,6 +13,10 @@ export class ObservationStore {
     return this.byFrame.has(frame);
   }
 
+  get(frame: number): FrameObservation | undefined {
+    return this.byFrame.get(frame);
+  }
+
   get size(): number {
     return this.byFrame.size;
   }

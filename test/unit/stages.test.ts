@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { analyzeObservations } from '../../src/analysis/analyze.js';
 import { DEFAULT_ANALYSIS_CONFIG as cfg } from '../../src/analysis/config.js';
 import { FaceTracker, missing, searchWindow } from '../../src/pipeline/face-tracker.js';
-import { followFaces } from '../../src/pipeline/follow-faces.js';
+import { followFaces, type FollowOptions } from '../../src/pipeline/follow-faces.js';
 import { ObservationStore, Refiner } from '../../src/pipeline/refiner.js';
 import { DEFAULT_SAMPLING, Scheduler } from '../../src/pipeline/scheduler.js';
 import type { FaceSighting, FrameMeta, FrameObservation, LookRequest, Observer } from '../../src/pipeline/stages.js';
@@ -60,7 +60,7 @@ async function* scripted(count: number, cuts: readonly number[] = []): AsyncGene
   for (let i = 0; i < count; i++) yield meta(i, cuts.includes(i));
 }
 
-const follow = (observer: Observer, count: number, cuts: readonly number[] = []) =>
+const follow = (observer: Observer, count: number, cuts: readonly number[] = [], lips?: FollowOptions['lips']) =>
   followFaces(scripted(count, cuts), observer, {
     sampling: DEFAULT_SAMPLING,
     width: 1920,
@@ -68,6 +68,7 @@ const follow = (observer: Observer, count: number, cuts: readonly number[] = [])
     frameMs: 1000 / FPS,
     oldestAvailable: (newest) => newest - 200,
     usable: () => true,
+    lips,
   });
 
 const box = (x: number, y = 400, side = 120): Box => ({ x, y, width: side, height: side });
@@ -166,5 +167,15 @@ describe('followFaces over a scripted world', () => {
     assert.ok(before.length >= 2 && after.length >= 3, `embedded ${observer.embedded.join(',')}`);
     const r = analyzeObservations({ observations: followed.observations, videoEndMs: ms(120) }, cfg);
     assert.deepEqual(r.faces.map((f) => [f.startMs, f.endMs]), [[0, 2000], [2000, 4000]]);
+  });
+
+  it('follows the lips at 15 frames a second while voice is heard, and only then', async () => {
+    const observer = new ScriptedObserver(() => [{ id: 1, box: box(600) }]);
+    const followed = await follow(observer, 180, [], { everyMs: 1000 / 15, speech: Promise.resolve([{ startMs: 2000, endMs: 4000 }]) });
+    const times = followed.observations.map((o) => o.timeMs);
+    const within = (a: number, b: number) => times.filter((t) => t >= a && t < b).length;
+    assert.ok(within(2000, 4000) >= 30, `${within(2000, 4000)} looks in 2 s of speech`);
+    assert.ok(within(0, 1000) <= 4 && within(5000, 6000) <= 4, 'the sampling rate alone away from the voice');
+    assert.ok(followed.observations.every((o) => o.faces.length === 1));
   });
 });
