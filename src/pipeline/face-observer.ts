@@ -1,5 +1,6 @@
 import type { FaceSighting, Point2 } from '../analysis/types.js';
-import { headPose, mouthInFrame, sharpness } from '../vision/face-features.js';
+import { mouthInFrame, sharpness } from '../vision/face-features.js';
+import { headPose } from '../vision/head-pose.js';
 import { keypointsOf, lipsOf } from '../vision/face-landmarks.js';
 import { meshCropFor, type FaceLandmarks } from '../vision/face-mesh.js';
 import { boxCenter, iou, oneFace, scaleBox, squareAround, type Box } from '../vision/geometry.js';
