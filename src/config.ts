@@ -16,6 +16,12 @@ export interface ServiceConfig {
   /** Sessions, face pictures, uploads and fetched videos live this long. */
   retentionMs: number;
   sweepEveryMs: number;
+  /** Below this many free bytes in dataDir, creates and uploads answer 507 and /readyz says not ready. */
+  minFreeBytes: number;
+  /** On SIGTERM, running analyses get this long to finish; the rest go back to pending. */
+  shutdownGraceMs: number;
+  /** How often the embedded queue looks for tasks left `processing` with nothing running them. */
+  stuckCheckMs: number;
   pricing: { unitsPerTask: string; costPerTaskUsd: string };
   callbacks: { maxAttempts: number; firstDelayMs: number; timeoutMs: number };
   /** Abuse limits (README, Security); 0 turns one off. */
@@ -70,6 +76,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     syncTimeoutMs: num(env.KIRIN_SYNC_TIMEOUT_MS, 300_000),
     retentionMs: num(env.KIRIN_RETENTION_HOURS, 24) * 3_600_000,
     sweepEveryMs: num(env.KIRIN_SWEEP_EVERY_MS, 600_000),
+    minFreeBytes: Math.max(0, num(env.KIRIN_MIN_FREE_MB, 100)) * 1024 * 1024,
+    shutdownGraceMs: Math.max(0, num(env.KIRIN_SHUTDOWN_GRACE_MS, 30_000)),
+    stuckCheckMs: Math.max(100, num(env.KIRIN_STUCK_CHECK_MS, 30_000)),
     pricing: {
       unitsPerTask: env.KIRIN_UNITS_PER_TASK ?? '1',
       costPerTaskUsd: Number(num(env.KIRIN_COST_PER_TASK_USD, 0.01)).toFixed(4),

@@ -25,6 +25,8 @@ import { keyRateLimits, type RateLimitStore } from './rate-limits.js';
 import { TaskAdmission } from './task-admission.js';
 import { TooManyRequests } from './too-many-requests.js';
 import { receiveUpload } from './upload.js';
+import { diskRoom, sendDiskFull } from './disk-full.js';
+import { isDiskFull, type DiskSpace } from '../storage/disk-space.js';
 
 export interface ApiDeps {
   config: ServiceConfig;
@@ -38,6 +40,8 @@ export interface ApiDeps {
   logger?: boolean | object;
   /** Where rate-limit counters live (default: this process's memory). */
   rateLimitStore?: RateLimitStore;
+  /** The data folder's free space: creates and uploads answer 507 while it is full. */
+  disk?: DiskSpace;
 }
 
 declare module 'fastify' {
@@ -92,6 +96,11 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     // an upload cut at the size limit leaves its body unread: close rather than reuse the connection
     if (isKirinError(err) && err.code === ErrorCode.FileTooLarge) reply.header('connection', 'close');
     if (isKirinError(err)) return sendError(reply, httpStatusOf(err.code), err.code, err.message);
+    if (isDiskFull(err)) {
+      d.disk?.noteFull();
+      req.log.warn({ err }, 'disk full');
+      return sendDiskFull(reply, req.routeOptions.url === '/v1/videos' ? 'the upload' : 'the request');
+    }
     const e = err as { validation?: unknown; statusCode?: number; message: string; code?: string };
     if (e.validation) return sendError(reply, 400, ErrorCode.BadRequest, `invalid request: ${e.message}`);
     if (e.code === 'FST_REQ_FILE_TOO_LARGE' || e.statusCode === 413) {
@@ -120,7 +129,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
   // onRequest: before the body is read or validated, so a stranger learns nothing but 401
   const secured = { onRequest: [auth, limits.requests] };
   // creating tasks and uploading cost far more than reading: a second, tighter limit
-  const securedCreate = { onRequest: [auth, limits.requests, limits.creates] };
+  const securedCreate = { onRequest: [auth, limits.requests, limits.creates, diskRoom(d.disk)] };
   const notFound = (reply: FastifyReply, what: string) => sendError(reply, 404, ErrorCode.BadRequest, `${what} not found`);
 
   // ---- tasks (CONTRACT.md §1)

@@ -1,5 +1,5 @@
 import { loadConfig, type ServiceConfig } from '../config.js';
-import { startApi, startService, startWorker } from '../service/kirin-service.js';
+import { startApi, startService, startWorker, type CloseOptions } from '../service/kirin-service.js';
 
 const printFirstKey = (key: string) => {
   process.stdout.write(`\nNo API key existed, so one was created. It is shown only this once:\n\n  ${key}\n\n`);
@@ -14,9 +14,16 @@ function describeBackends(config: ServiceConfig): string {
   return `database ${db}, files ${files}, queue ${queue}`;
 }
 
-function stopOnSignals(close: () => Promise<void>): void {
+/**
+ * SIGINT/SIGTERM: stop taking work, give running analyses KIRIN_SHUTDOWN_GRACE_MS to finish, put
+ * the rest back for the next start (logged in one line), then exit. A second signal exits at once.
+ */
+function stopOnSignals(close: (opts: CloseOptions) => Promise<void>, graceMs: number): void {
   const stop = async () => {
-    await close();
+    const now = () => process.exit(1);
+    process.once('SIGINT', now);
+    process.once('SIGTERM', now);
+    await close({ graceMs });
     process.exit(0);
   };
   process.once('SIGINT', stop);
@@ -33,7 +40,7 @@ export async function startCommand(): Promise<void> {
       `  playground: ${service.publicUrl}/   API docs: ${service.publicUrl}/docs   OpenAPI: ${service.publicUrl}/openapi.json\n` +
       `  callbacks are signed with the secret printed by: npx kirin callback-secret\n`,
   );
-  stopOnSignals(service.close);
+  stopOnSignals(service.close, config.shutdownGraceMs);
 }
 
 /** `kirin api`: HTTP only, beside `kirin worker` processes on the shared queue. */
@@ -41,7 +48,7 @@ export async function apiCommand(): Promise<void> {
   const config = loadConfig();
   const service = await startApi(config, { logger: { level: process.env.LOG_LEVEL ?? 'info' }, onFirstKey: printFirstKey });
   process.stdout.write(`Kirin Face API listening on ${service.url} (${describeBackends(config)})\n`);
-  stopOnSignals(service.close);
+  stopOnSignals(service.close, config.shutdownGraceMs);
 }
 
 /** `kirin worker`: analyses tasks from the shared queue, KIRIN_WORKERS at a time. */
@@ -50,5 +57,5 @@ export async function workerCommand(): Promise<void> {
   const worker = await startWorker(config);
   process.stdout.write(`Kirin Face worker ready: ${config.workers} analyses at a time (${describeBackends(config)})\n`);
   if (!config.publicUrl) process.stderr.write(`kirin worker: KIRIN_PUBLIC_URL is not set; face-picture URLs start with http://localhost:${config.port}\n`);
-  stopOnSignals(worker.close);
+  stopOnSignals(worker.close, config.shutdownGraceMs);
 }

@@ -18,6 +18,8 @@ import type { TaskQueue } from '../tasks/task-queue.js';
 import { TaskRunner } from '../tasks/task-runner.js';
 import { TaskService } from '../tasks/task-service.js';
 import { WorkerPool } from '../tasks/worker-pool.js';
+import { DiskSpace } from '../storage/disk-space.js';
+import type { DrainReport, RunnerLog } from '../tasks/task-runner.js';
 import { openBackends, type Role } from './backends.js';
 
 export interface RunningService {
@@ -31,14 +33,29 @@ export interface RunningService {
   callbackSecret: string;
   /** Runs the retention sweep now (it also runs every sweepEveryMs). */
   sweep(): Promise<unknown>;
-  close(): Promise<void>;
+  close(opts?: CloseOptions): Promise<void>;
 }
 
 export interface RunningWorker {
   db: Db;
   blobs: BlobStore;
-  close(): Promise<void>;
+  close(opts?: CloseOptions): Promise<void>;
 }
+
+export interface CloseOptions {
+  /**
+   * Running analyses get this long to finish before they are stopped and their tasks put back
+   * (SIGTERM: KIRIN_SHUTDOWN_GRACE_MS); the drain is logged. Unset: stopped at once (embedded),
+   * the queue worker's own 30 s (BullMQ).
+   */
+  graceMs?: number;
+}
+
+/** One JSON line on stdout, as pino writes them: the log of a process without an HTTP logger. */
+const stdoutLog: RunnerLog = {
+  info: (obj, msg) => process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, ...obj, msg })}\n`),
+  warn: (obj, msg) => process.stdout.write(`${JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, ...obj, msg })}\n`),
+};
 
 export interface StartOptions {
   clock?: Clock;
@@ -91,7 +108,25 @@ async function start(config: ServiceConfig, role: Role, opts: StartOptions): Pro
     closers.push(() => releaseLease(db, name, processName).then(() => undefined, () => undefined));
     await once();
   };
-  const close = async () => {
+  // the HTTP logger once there is one (runner warnings, the drain line)
+  let logTo: RunnerLog | undefined;
+  const log: RunnerLog = { info: (o, m) => (logTo ?? stdoutLog).info(o, m), warn: (o, m) => (logTo ?? stdoutLog).warn(o, m) };
+  const disk = new DiskSpace(config.dataDir, config.minFreeBytes);
+  let drainWork: ((graceMs: number | undefined) => Promise<DrainReport>) | undefined;
+  let draining = false;
+  const close = async (closeOpts: CloseOptions = {}) => {
+    draining = true;
+    // first, while the API still answers: stop taking work, let running analyses finish
+    if (drainWork) {
+      const t0 = Date.now();
+      const r = await drainWork(closeOpts.graceMs).catch(() => ({ finished: 0, putBack: 0 }));
+      if (closeOpts.graceMs !== undefined) {
+        log.info(
+          { event: 'shutdown', finished: r.finished, put_back: r.putBack, grace_ms: closeOpts.graceMs, drain_ms: Date.now() - t0 },
+          `shutdown: stopped taking work; finished ${r.finished}, put back ${r.putBack}`,
+        );
+      }
+    }
     for (const t of timers) clearInterval(t);
     for (const c of closers.reverse()) await c();
     await backends.close();
@@ -117,12 +152,12 @@ async function start(config: ServiceConfig, role: Role, opts: StartOptions): Pro
       if (redis) {
         const worker = new BullTaskWorker({ config, db, executor, pool }, redis);
         worker.start();
-        closers.push(() => worker.close());
+        drainWork = (graceMs) => worker.close(graceMs);
         active = () => worker.active;
       } else {
-        const runner = new TaskRunner({ db, config, pool, executor });
+        const runner = new TaskRunner({ db, config, pool, executor, disk, log });
         await runner.start();
-        closers.push(() => runner.stop());
+        drainWork = (graceMs) => runner.drain(graceMs ?? 0);
         queue = runner;
         active = () => runner.active;
       }
@@ -144,11 +179,12 @@ async function start(config: ServiceConfig, role: Role, opts: StartOptions): Pro
 
     const metrics = createMetrics(db, () => active());
     app = await buildServer({
-      config, db, blobs, tasks, signer, clock, metrics, logger: opts.logger,
+      config, db, blobs, tasks, signer, clock, metrics, logger: opts.logger, disk,
       // with Redis, every API process counts against the same per-owner limits
       rateLimitStore: redis ? { redis } : undefined,
       ready: async () => {
         try {
+          if (draining || (await disk.full())) return false;
           await db.selectFrom('api_keys').select('id').limit(1).execute();
           return redis ? (await Promise.race([redis.ping(), sleep(2000, 'timeout', { ref: false })])) === 'PONG' : true;
         } catch {
@@ -157,6 +193,7 @@ async function start(config: ServiceConfig, role: Role, opts: StartOptions): Pro
       },
     });
     const server = app;
+    logTo = server.log;
     closers.push(() => server.close()); // closed first: no request meets a closed queue
     const address = await server.listen({ port: config.port, host: config.host });
     const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');

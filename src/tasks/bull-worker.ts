@@ -6,6 +6,7 @@ import { ErrorCode, KirinError, isKirinError } from '../errors.js';
 import type { Db } from '../storage/database.js';
 import { QUEUE_NAME, queueOptions, type TaskJob } from './bull-queue.js';
 import { processName, type ErrorPolicy, type TaskExecutor } from './task-executor.js';
+import type { DrainReport } from './task-runner.js';
 import type { WorkerPool } from './worker-pool.js';
 
 export interface BullWorkerDeps {
@@ -56,13 +57,19 @@ export class BullTaskWorker {
     return this.running.size;
   }
 
-  /** Takes no new job, lets running ones finish for up to graceMs; jobs still running then are recovered by another worker. */
-  async close(graceMs = 30_000): Promise<void> {
+  /**
+   * Takes no new job, lets running ones finish for up to graceMs; jobs still running then are
+   * put back: their tasks stay `processing` and the queue hands them out again (stalled jobs).
+   */
+  async close(graceMs = 30_000): Promise<DrainReport> {
     this.closing = true;
     clearInterval(this.watchTimer);
+    const runningAtStop = this.running.size;
     await this.worker.pause(true).catch(() => undefined);
     await Promise.race([Promise.allSettled([...this.inflight]), sleep(graceMs, undefined, { ref: false })]);
+    const putBack = this.running.size;
     await this.worker.close(true).catch(() => undefined);
+    return { finished: Math.max(0, runningAtStop - putBack), putBack };
   }
 
   private track(p: Promise<void>): Promise<void> {

@@ -1,48 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { kirinBin, startCli, type CliServer } from '../helpers/cli-server.ts';
 import { makeTempDir, type TempDir } from '../helpers/make-video.ts';
 import { KEY_PATTERN, MODEL, embeddedEnv, makeApi, makeFaceVideo, serveFiles, settled, startReceiver, waitFor } from '../helpers/service.ts';
 
-const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'kirin.js');
-
-interface CliServer {
-  proc: ChildProcess;
-  url: string;
-  stdout: () => string;
-  exited: Promise<number | null>;
-}
-
-/** `node bin/kirin.js start` on PORT=0; resolves once it prints where it listens. */
-function startCli(env: NodeJS.ProcessEnv): Promise<CliServer> {
-  const proc = spawn(process.execPath, [bin, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening on" line within 60 s; stdout: ${out}\nstderr: ${err}`)), 60_000);
-    proc.stdout!.on('data', (c: Buffer) => {
-      out += c.toString('utf8');
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolvePromise({ proc, url: m[1], stdout: () => out, exited });
-      }
-    });
-    proc.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`kirin start exited (${code}) before listening; stdout: ${out}\nstderr: ${err}`));
-    });
-  });
-}
-
 function kirin(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, [bin, ...args], { env }, (e, stdout, stderr) => {
+    execFile(process.execPath, [kirinBin, ...args], { env }, (e, stdout, stderr) => {
       done({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
