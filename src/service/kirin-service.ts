@@ -155,7 +155,7 @@ async function start(config: ServiceConfig, role: Role, opts: StartOptions): Pro
         drainWork = (graceMs) => worker.close(graceMs);
         active = () => worker.active;
       } else {
-        const runner = new TaskRunner({ db, config, pool, executor, disk, log });
+        const runner = new TaskRunner({ db, config, pool, executor, disk, log, clock });
         await runner.start();
         drainWork = (graceMs) => runner.drain(graceMs ?? 0);
         queue = runner;

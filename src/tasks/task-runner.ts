@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { ServiceConfig } from '../config.js';
 import { ErrorCode, KirinError } from '../errors.js';
 import type { Db } from '../storage/database.js';
@@ -19,6 +20,8 @@ export interface RunnerDeps {
   executor: Pick<TaskExecutor, 'claim' | 'run'>;
   /** Told about full-disk errors (for /readyz and the 507 answers). */
   disk?: DiskSpace;
+  /** The clock claims are stamped with (default: the system's). */
+  clock?: Clock;
   log?: RunnerLog;
 }
 
@@ -180,7 +183,7 @@ export class TaskRunner implements TaskQueue {
       .selectFrom('tasks')
       .select('id')
       .where('status', '=', 'processing')
-      .where('started_at', '<', Date.now() - CLAIM_SETTLE_MS)
+      .where('started_at', '<', (this.d.clock?.now() ?? Date.now()) - CLAIM_SETTLE_MS)
       .execute();
     const stuck = rows.map((r) => r.id).filter((id) => !this.running.has(id));
     if (stuck.length === 0) return 0;
