@@ -1,38 +1,52 @@
-// npm run bench:speed [VIDEO] — times `ffmpeg -v error -i VIDEO -f null -` (the decode floor)
-// and `kirin identify VIDEO` side by side, median of 3 runs each, and prints the ratio, the wall
-// times, frames decoded, frames through each model and peak memory. Without VIDEO it makes a
-// 60 s 1080p30 talking-head clip (from ../shared/bench/clips, or a face photo of face-api).
+// npm run bench:speed [VIDEO] [--baseline DIR] — times `ffmpeg -v error -i VIDEO -f null -` (the
+// decode floor) and `kirin identify VIDEO` side by side, median of 3 runs each, and prints the
+// ratio, the wall times, frames decoded, frames through each model and peak memory. Without VIDEO
+// it makes a 60 s 1080p30 talking-head clip (from ../shared/bench/clips, or a face photo of
+// face-api). With --baseline DIR (another checkout of this repository, e.g. a `git worktree` of
+// an older commit, with its node_modules) that checkout's `kirin identify` is timed too, in the
+// same rounds, so old and new are compared on one machine at one time.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { ffmpegPath } from '../src/media/binaries.js';
 import { repoRoot as root, speedClip } from './bench-common.js';
 
 const ffmpeg = ffmpegPath();
 const runs = Number(process.env.BENCH_RUNS ?? 3);
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { baseline: { type: 'string' } } });
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const video = resolve(process.argv[2] ?? speedClip());
-const decodeMs: number[] = [], identifyMs: number[] = [];
-let stats: Record<string, unknown> = {};
+const video = resolve(positionals[0] ?? speedClip());
+const checkouts = [{ name: 'kirin identify', dir: root }, ...(values.baseline ? [{ name: 'baseline identify', dir: resolve(values.baseline) }] : [])];
+const decodeMs: number[] = [];
+const identifyMs = checkouts.map(() => [] as number[]);
+const stats: Record<string, unknown>[] = checkouts.map(() => ({}));
 for (let i = 0; i < runs; i++) {
-  let t0 = performance.now();
+  const t0 = performance.now();
   execFileSync(ffmpeg, ['-v', 'error', '-i', video, '-f', 'null', '-'], { stdio: 'inherit' });
   decodeMs.push(performance.now() - t0);
-  t0 = performance.now();
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'kirin.js'), 'identify', video, '--out', join(root, '.bench-out', 'speed-images')], {
-    encoding: 'utf8', env: { ...process.env, KIRIN_STATS: '1' }, maxBuffer: 64 << 20,
+  checkouts.forEach((c, k) => {
+    const t = performance.now();
+    const r = spawnSync(process.execPath, [join(c.dir, 'bin', 'kirin.js'), 'identify', video, '--out', join(root, '.bench-out', 'speed-images')], {
+      encoding: 'utf8', env: { ...process.env, KIRIN_STATS: '1' }, maxBuffer: 64 << 20,
+    });
+    identifyMs[k].push(performance.now() - t);
+    if (r.status !== 0) {
+      console.error(r.stdout, r.stderr);
+      process.exit(1);
+    }
+    const line = r.stderr.split('\n').find((l) => l.startsWith('kirin-stats '));
+    if (line) stats[k] = JSON.parse(line.slice('kirin-stats '.length));
   });
-  identifyMs.push(performance.now() - t0);
-  if (r.status !== 0) {
-    console.error(r.stdout, r.stderr);
-    process.exit(1);
-  }
-  const line = r.stderr.split('\n').find((l) => l.startsWith('kirin-stats '));
-  if (line) stats = JSON.parse(line.slice('kirin-stats '.length));
 }
-const d = median(decodeMs), k = median(identifyMs);
+const d = median(decodeMs);
 console.log(`video ${video}`);
-console.log(`ffmpeg decode ${(d / 1000).toFixed(2)} s, kirin identify ${(k / 1000).toFixed(2)} s (median of ${runs})`);
-console.log(`stats ${JSON.stringify(stats)}`);
-console.log(`ratio ${(k / d).toFixed(2)}x (identify / decode)`);
+checkouts.forEach((c, k) => {
+  const m = median(identifyMs[k]);
+  if (k > 0) console.log(`baseline ${c.dir}`);
+  console.log(`ffmpeg decode ${(d / 1000).toFixed(2)} s, ${c.name} ${(m / 1000).toFixed(2)} s (median of ${runs})`);
+  console.log(`stats ${JSON.stringify(stats[k])}`);
+  console.log(`ratio ${(m / d).toFixed(2)}x (identify / decode)`);
+});
+if (checkouts.length > 1) console.log(`new / baseline ${(median(identifyMs[0]) / median(identifyMs[1])).toFixed(2)}x`);
