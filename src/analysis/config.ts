@@ -26,6 +26,6 @@ export const DEFAULT_ANALYSIS_CONFIG: AnalysisConfig = {
   bridgeDipMs: 500,
   maxGapMs: 1000,
   minIntervalMs: 2000,
-  samePersonSimilarity: 0.65,
+  samePersonSimilarity: 0.95,
   samePlaceIou: 0.3,
 };

@@ -1,6 +1,7 @@
 import { FaceDetector } from './face-detector.js';
 import { FaceEmbedder } from './face-embedding.js';
 import { FaceMesh } from './face-mesh.js';
+import { loadFaceRecognitionModel } from './face-recognition-model.js';
 import type { ModelRunner } from './model-runner.js';
 import { loadOnnxHumanModel, type HumanModelName } from './onnx/onnx-models.js';
 
@@ -12,15 +13,23 @@ export interface FaceModels {
 
 let loaded: Promise<FaceModels> | undefined;
 
-async function runner(name: HumanModelName, outputs?: string[]): Promise<ModelRunner> {
-  const model = await loadOnnxHumanModel(name, { outputs });
+async function runner(name: HumanModelName): Promise<ModelRunner> {
+  const model = await loadOnnxHumanModel(name);
   return { run: (input, dims) => model.runWithDims(input, dims) };
 }
 
-/** Loads the three face models once per process (onnxruntime, converted from @vladmandic/human's tfjs models). */
+async function recognitionRunner(): Promise<ModelRunner> {
+  const model = await loadFaceRecognitionModel();
+  return { run: (input, dims) => model.runWithDims(input, dims) };
+}
+
+/**
+ * Loads the three face models once per process, run by onnxruntime: detector and mesh converted
+ * from @vladmandic/human's tfjs models, the embedder built from @vladmandic/face-api's weights.
+ */
 export function loadFaceModels(): Promise<FaceModels> {
   loaded ??= (async () => {
-    const [detector, mesh, embedder] = await Promise.all([runner('blazeface'), runner('facemesh'), runner('faceres', [FaceEmbedder.OUTPUT])]);
+    const [detector, mesh, embedder] = await Promise.all([runner('blazeface'), runner('facemesh'), recognitionRunner()]);
     return { detector: new FaceDetector(detector), mesh: new FaceMesh(mesh), embedder: new FaceEmbedder(embedder) };
   })();
   return loaded;

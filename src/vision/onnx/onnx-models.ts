@@ -3,11 +3,11 @@ import * as ort from 'onnxruntime-node';
 import { readHumanModelFiles } from '../human-models.js';
 import { cachedConversion } from './conversion-cache.js';
 import type { ModelOutput } from '../model-runner.js';
-import { tfjsGraphToOnnx } from './tfjs-to-onnx.js';
+import { tfjsGraphToOnnx, type OnnxConversion } from './tfjs-to-onnx.js';
 
 export type HumanModelName = 'blazeface' | 'facemesh' | 'faceres';
 
-/** One of @vladmandic/human's tfjs models, converted at load time and run by onnxruntime (CPU). */
+/** A face model converted at load time and run by onnxruntime (CPU). */
 export interface OnnxHumanModel {
   readonly inputName: string;
   readonly outputNames: readonly string[];
@@ -34,6 +34,11 @@ export async function loadOnnxHumanModel(name: HumanModelName, opts: OnnxHumanMo
   const converted = cachedConversion([name, JSON.stringify(model), weightData, JSON.stringify(opts.outputs ?? [])], () =>
     tfjsGraphToOnnx(model, weightData, { outputs: opts.outputs }),
   );
+  return openOnnxModel(name, converted, { threads: opts.threads, convertMs: performance.now() - t0 });
+}
+
+/** An onnxruntime session (CPU) on a converted model, behind the same interface as the converted human models. */
+export async function openOnnxModel(label: string, converted: OnnxConversion, opts: { threads?: number; convertMs: number }): Promise<OnnxHumanModel> {
   const t1 = performance.now();
   const session = await ort.InferenceSession.create(converted.bytes, {
     executionProviders: ['cpu'],
@@ -49,7 +54,7 @@ export async function loadOnnxHumanModel(name: HumanModelName, opts: OnnxHumanMo
     const results = await session.run({ [inputName]: feed });
     return outputNames.map((o) => {
       const t = results[o];
-      if (t.type !== 'float32') throw new Error(`${name}: output ${o} is ${t.type}, float32 expected`);
+      if (t.type !== 'float32') throw new Error(`${label}: output ${o} is ${t.type}, float32 expected`);
       return { data: t.data as Float32Array, dims: t.dims };
     });
   };
@@ -57,7 +62,7 @@ export async function loadOnnxHumanModel(name: HumanModelName, opts: OnnxHumanMo
   return {
     inputName,
     outputNames,
-    loadTimings: { convertMs: t1 - t0, sessionMs: t2 - t1 },
+    loadTimings: { convertMs: opts.convertMs, sessionMs: t2 - t1 },
     runWithDims,
     run: async (input, dims) => (await runWithDims(input, dims)).map((o) => o.data),
     release: () => session.release(),
