@@ -13,6 +13,8 @@ export interface ServiceConfig {
   allowPrivateUrls: boolean;
   /** The synchronous route gives up waiting after this long (the task goes on). */
   syncTimeoutMs: number;
+  /** Any other route answers within this (503 if a dependency holds it up); 0 = unbounded. Uploads: counted once the body is in. */
+  requestTimeoutMs: number;
   /** Sessions, face pictures, uploads and fetched videos live this long. */
   retentionMs: number;
   sweepEveryMs: number;
@@ -74,6 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     workers: Math.max(1, num(env.KIRIN_WORKERS, cpus().length)),
     allowPrivateUrls: env.KIRIN_ALLOW_PRIVATE_URLS === '1',
     syncTimeoutMs: num(env.KIRIN_SYNC_TIMEOUT_MS, 300_000),
+    requestTimeoutMs: num(env.KIRIN_REQUEST_TIMEOUT_MS, 30_000),
     retentionMs: num(env.KIRIN_RETENTION_HOURS, 24) * 3_600_000,
     sweepEveryMs: num(env.KIRIN_SWEEP_EVERY_MS, 600_000),
     minFreeBytes: Math.max(0, num(env.KIRIN_MIN_FREE_MB, 100)) * 1024 * 1024,

@@ -22,6 +22,8 @@ import type { Metrics } from './metrics.js';
 import { createTaskBody, errorBody, errorResponses, listQuery, resultJson, sessionObject, syncBody, taskObject, videoObject } from './schemas.js';
 import type { UrlSigner } from './signed-urls.js';
 import { keyRateLimits, type RateLimitStore } from './rate-limits.js';
+import { RETRY_AFTER_S, boundAnswerTime } from './request-deadline.js';
+import { isDatabaseUnavailable } from '../storage/db-availability.js';
 import { TaskAdmission } from './task-admission.js';
 import { TooManyRequests } from './too-many-requests.js';
 import { receiveUpload } from './upload.js';
@@ -65,6 +67,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     clientErrorHandler,
   });
   app.decorateRequest('owner', '');
+  boundAnswerTime(app, d.config.requestTimeoutMs);
 
   await app.register(swagger, {
     openapi: {
@@ -96,6 +99,11 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     // an upload cut at the size limit leaves its body unread: close rather than reuse the connection
     if (isKirinError(err) && err.code === ErrorCode.FileTooLarge) reply.header('connection', 'close');
     if (isKirinError(err)) return sendError(reply, httpStatusOf(err.code), err.code, err.message);
+    if (isDatabaseUnavailable(err)) {
+      // the outage is logged once, by the pool (DependencyHealth), not here per request
+      reply.header('retry-after', String(RETRY_AFTER_S));
+      return sendError(reply, 503, ErrorCode.DependencyHttpError, 'the database is unavailable; retry later');
+    }
     if (isDiskFull(err)) {
       d.disk?.noteFull();
       req.log.warn({ err }, 'disk full');
@@ -207,6 +215,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
 
   app.post('/v1/videos', {
     ...securedCreate,
+    config: { deadlineAfterBody: true },
     schema: {
       summary: 'Upload a video (multipart field "file", or a raw video/mp4 or video/quicktime body); validated at once',
       tags: ['videos'],
@@ -270,6 +279,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
   // ---- the synchronous form (§4)
   app.post('/v1/videos/identify-face', {
     ...securedCreate,
+    config: { deadlineMs: d.config.syncTimeoutMs + d.config.requestTimeoutMs },
     schema: {
       summary: 'Identify faces and wait for the answer (the result JSON itself)',
       tags: ['tasks'],

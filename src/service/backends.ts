@@ -6,7 +6,8 @@ import type { ServiceConfig } from '../config.js';
 import { LocalBlobStore, type BlobStore } from '../storage/blobs.js';
 import { migrate, openDatabase, type Db } from '../storage/database.js';
 import { S3BlobStore } from '../storage/s3-blobs.js';
-import { connectRedis } from '../tasks/redis.js';
+import { connectRedis, connectRedisFailFast } from '../tasks/redis.js';
+import { DependencyHealth, jsonLineLog } from './dependency-health.js';
 import { loadServiceSecrets, type ServiceSecrets } from './secrets.js';
 
 /**
@@ -27,6 +28,10 @@ export interface Backends {
   secrets: ServiceSecrets;
   /** Set when KIRIN_REDIS_URL is: the BullMQ queue's connection. */
   redis?: Redis;
+  /** Set when KIRIN_REDIS_URL is and the process serves HTTP: the rate limiter's connection, which never waits for Redis. */
+  rateLimitRedis?: Redis;
+  /** Whether the database, Redis (the queue) and the rate limiter's Redis can be reached; each outage is logged once, and its end. */
+  health: { db: DependencyHealth; redis: DependencyHealth; rateLimits: DependencyHealth };
   close(): Promise<void>;
 }
 
@@ -41,8 +46,15 @@ export async function openBackends(config: ServiceConfig, role: Role): Promise<B
     throw new Error(`kirin ${role} runs beside other processes and needs their shared queue: set KIRIN_REDIS_URL (or use kirin start)`);
   }
   if (!config.databaseUrl || !config.storage.url) mkdirSync(config.dataDir, { recursive: true });
-  const db = openDatabase(config);
-  const cleanups: (() => Promise<void> | void)[] = [() => db.destroy()];
+  const log = jsonLineLog();
+  const health = {
+    db: new DependencyHealth('database', log, { probe: () => db.selectFrom('api_keys').select('id').limit(1).execute() }),
+    redis: new DependencyHealth('redis', log),
+    // its own connection, which reconnects on its own time: its own log lines
+    rateLimits: new DependencyHealth('redis for rate limits', log, { meanwhile: 'requests are not rate-limited until it is back' }),
+  };
+  const db = openDatabase(config, health.db);
+  const cleanups: (() => Promise<void> | void)[] = [() => db.destroy(), () => health.db.close()];
   const close = async () => {
     for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
   };
@@ -67,12 +79,18 @@ export async function openBackends(config: ServiceConfig, role: Role): Promise<B
       cleanups.push(() => rmSync(scratch, { recursive: true, force: true }));
     }
     let redis: Redis | undefined;
+    let rateLimitRedis: Redis | undefined;
+    // (a QUIT sent while Redis is away would wait for it to come back)
+    const disconnect = (r: Redis) => async () => void (r.status === 'ready' ? await r.quit().catch(() => r.disconnect()) : r.disconnect());
     if (config.queue.redisUrl) {
-      const r = connectRedis(config.queue.redisUrl);
-      cleanups.push(async () => void (await r.quit().catch(() => r.disconnect())));
-      redis = r;
+      redis = connectRedis(config.queue.redisUrl, health.redis);
+      cleanups.push(disconnect(redis));
+      if (role !== 'worker') {
+        rateLimitRedis = connectRedisFailFast(config.queue.redisUrl, health.rateLimits);
+        cleanups.push(disconnect(rateLimitRedis));
+      }
     }
-    return { db, blobs, secrets, redis, close };
+    return { db, blobs, secrets, redis, rateLimitRedis, health, close };
   } catch (e) {
     await close();
     throw e;

@@ -90,7 +90,7 @@ export function startWorker(config: ServiceConfig, opts: StartOptions = {}): Pro
 async function start(config: ServiceConfig, role: Role, opts: StartOptions): Promise<RunningService | RunningWorker> {
   const clock = opts.clock ?? systemClock;
   const backends = await openBackends(config, role);
-  const { db, blobs, secrets, redis } = backends;
+  const { db, blobs, secrets, redis, health } = backends;
   const serves = role !== 'worker';
   const processes = role !== 'api';
   const timers: NodeJS.Timeout[] = [];
@@ -150,7 +150,7 @@ async function start(config: ServiceConfig, role: Role, opts: StartOptions): Pro
       closers.push(() => pool.close());
       const executor = new TaskExecutor({ db, config, clock, blobs, pool, signer, tasks });
       if (redis) {
-        const worker = new BullTaskWorker({ config, db, executor, pool }, redis);
+        const worker = new BullTaskWorker({ config, db, executor, pool, dbHealth: health.db }, redis);
         worker.start();
         drainWork = (graceMs) => worker.close(graceMs);
         active = () => worker.active;
@@ -168,7 +168,8 @@ async function start(config: ServiceConfig, role: Role, opts: StartOptions): Pro
       const q = new BullTaskQueue(config, redis, (err, taskId) => app?.log.warn({ err, taskId }, 'could not queue the task now; the reconcile will'));
       closers.push(() => q.close());
       queue = q;
-      await leasedEvery('queue-reconcile', RECONCILE_EVERY_MS, () => reconcileQueue({ db, queue: q, tasks, clock })).catch(() => undefined);
+      // (not while Redis is away: its queue calls would wait for Redis, one more each round)
+      await leasedEvery('queue-reconcile', RECONCILE_EVERY_MS, async () => health.redis.available && reconcileQueue({ db, queue: q, tasks, clock })).catch(() => undefined);
     }
 
     // retention: every process may run it; the lease lets one at a time do the work
@@ -181,12 +182,16 @@ async function start(config: ServiceConfig, role: Role, opts: StartOptions): Pro
     app = await buildServer({
       config, db, blobs, tasks, signer, clock, metrics, logger: opts.logger, disk,
       // with Redis, every API process counts against the same per-owner limits
-      rateLimitStore: redis ? { redis } : undefined,
+      // (through a connection of their own that never waits for Redis: while it is away, no limits)
+      rateLimitStore: backends.rateLimitRedis ? { redis: backends.rateLimitRedis, health: health.rateLimits } : undefined,
       ready: async () => {
         try {
           if (draining || (await disk.full())) return false;
+          if (!health.db.available) return false;
           await db.selectFrom('api_keys').select('id').limit(1).execute();
-          return redis ? (await Promise.race([redis.ping(), sleep(2000, 'timeout', { ref: false })])) === 'PONG' : true;
+          if (!redis) return true;
+          // a ping on the queue's connection would wait for Redis: none is sent while it is known to be away
+          return health.redis.available && (await Promise.race([redis.ping(), sleep(2000, 'timeout', { ref: false })])) === 'PONG';
         } catch {
           return false;
         }

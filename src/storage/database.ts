@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
+import { watchedPool, type ConnectionWatcher } from './db-availability.js';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 
@@ -47,18 +48,23 @@ const typeParsers = {
     oid === INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
-/** Postgres (scale-out): a connection pool shared by the process. */
-export function openPostgres(url: string, maxConnections = 10): Db {
+/** A database that cannot be reached answers within this (rather than whenever the OS gives up). */
+const CONNECT_TIMEOUT_MS = 5000;
+
+/**
+ * Postgres (scale-out): a connection pool shared by the process. A lost server kills no process:
+ * its clients' errors are heard (and told to `watcher`, default: ignored), and the next query
+ * connects again.
+ */
+export function openPostgres(url: string, maxConnections = 10, watcher: ConnectionWatcher = { failed: () => undefined, succeeded: () => undefined }): Db {
   if (!/^postgres(ql)?:\/\//.test(url)) throw new Error(`KIRIN_DATABASE_URL must start with postgres:// (got "${url.replace(/:[^:@/]*@/, ':…@')}")`);
-  const pool = new pg.Pool({ connectionString: url, max: maxConnections, types: typeParsers });
-  // an idle client losing its server must not crash the process; the next query reconnects
-  pool.on('error', () => undefined);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const pool = new pg.Pool({ connectionString: url, max: maxConnections, types: typeParsers, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: watchedPool(pool, watcher) }) });
 }
 
-/** The configured database: Postgres for a postgres:// URL, else SQLite under the data folder. */
-export function openDatabase(config: { databaseUrl: string; dataDir: string }): Db {
-  return config.databaseUrl ? openPostgres(config.databaseUrl) : openSqlite(sqliteFile(config.dataDir));
+/** The configured database: Postgres for a postgres:// URL (its outages told to `watcher`), else SQLite under the data folder. */
+export function openDatabase(config: { databaseUrl: string; dataDir: string }, watcher?: ConnectionWatcher): Db {
+  return config.databaseUrl ? openPostgres(config.databaseUrl, 10, watcher) : openSqlite(sqliteFile(config.dataDir));
 }
 
 export const sqliteFile = (dataDir: string) => join(dataDir, 'kirin.db');

@@ -38,6 +38,9 @@ export class BullTaskQueue implements TaskQueue {
         removeOnFail: { age: 7 * 24 * 3600 },
       },
     });
+    // its connection's errors: logged once per outage by the connection's watcher (connectRedis);
+    // unheard, BullMQ would print each one's stack
+    this.queue.on('error', () => undefined);
   }
 
   /** Adds the task's job; a failure is only reported: the reconciler adds it later. */

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ServiceConfig } from '../config.js';
 import { ErrorCode, KirinError, isKirinError } from '../errors.js';
 import type { Db } from '../storage/database.js';
+import { isDatabaseUnavailable } from '../storage/db-availability.js';
 import { QUEUE_NAME, queueOptions, type TaskJob } from './bull-queue.js';
 import { processName, type ErrorPolicy, type TaskExecutor } from './task-executor.js';
 import type { DrainReport } from './task-runner.js';
@@ -14,7 +15,12 @@ export interface BullWorkerDeps {
   db: Db;
   executor: TaskExecutor;
   pool: WorkerPool;
+  /** Whether the database can be reached: while it cannot, no job is taken. */
+  dbHealth: { readonly available: boolean };
 }
+
+/** A job put off because the database could not be reached is handed out again after this. */
+export const DB_WAIT_MS = 5000;
 
 /**
  * The scale-out processor: takes jobs from the BullMQ queue, `workers` at a time, and runs their
@@ -23,7 +29,8 @@ export interface BullWorkerDeps {
  * status-guarded transaction (TaskExecutor): a redelivered task completes, is charged and calls
  * back once. Input failures end the task at once; other errors are retried, the last attempt
  * fails the task. A task cancelled through any API process, or ended by another delivery, is
- * noticed within a second and its analysis stopped.
+ * noticed within a second and its analysis stopped. A job that meets a database it cannot reach
+ * (or comes while it is known to be away) is put off, without using up an attempt, until it is back.
  */
 export class BullTaskWorker {
   private readonly worker: Worker<TaskJob>;
@@ -34,7 +41,7 @@ export class BullTaskWorker {
 
   constructor(private readonly d: BullWorkerDeps, connection: Redis) {
     const lockMs = d.config.queue.lockMs;
-    this.worker = new Worker<TaskJob>(QUEUE_NAME, (job) => this.track(this.process(job)), {
+    this.worker = new Worker<TaskJob>(QUEUE_NAME, (job, token) => this.track(this.processOrWait(job, token)), {
       ...queueOptions(d.config, connection),
       name: processName,
       concurrency: d.config.workers,
@@ -78,6 +85,18 @@ export class BullTaskWorker {
     return p;
   }
 
+  private async processOrWait(job: Job<TaskJob>, token: string | undefined): Promise<void> {
+    try {
+      if (!this.d.dbHealth.available) throw new DatabaseAway();
+      await this.process(job);
+    } catch (e) {
+      if (!(e instanceof DatabaseAway || isDatabaseUnavailable(e))) throw e;
+      // the task stays `processing`; its next delivery claims it again
+      await job.moveToDelayed(Date.now() + DB_WAIT_MS, token);
+      throw new DelayedError();
+    }
+  }
+
   private async process(job: Job<TaskJob>): Promise<void> {
     const task = await this.d.executor.claim(job.data.taskId);
     if (!task) return; // ended already: cancelled, or a redelivery of work that was done
@@ -85,7 +104,7 @@ export class BullTaskWorker {
     this.running.set(task.id, ac);
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const policy: ErrorPolicy = (e) => {
-      if (this.closing) return 'retry';
+      if (this.closing || isDatabaseUnavailable(e)) return 'retry';
       if (isKirinError(e) && e.code !== ErrorCode.Internal) return 'fail'; // the input's fault: the same every time
       return lastAttempt ? 'fail' : 'retry';
     };
@@ -106,5 +125,11 @@ export class BullTaskWorker {
       this.running.get(r.id)?.abort(reason);
       this.d.pool.cancel(r.id, reason);
     }
+  }
+}
+
+class DatabaseAway extends Error {
+  constructor() {
+    super('the database is unavailable');
   }
 }
