@@ -2,14 +2,18 @@ import { boxCenter } from '../vision/geometry.js';
 import type { AnalysisConfig } from './config.js';
 import { joinPresences, presenceEnd, presenceStart, type Presence } from './identity.js';
 import { dominantReason, longestUsable, stateSpans } from './intervals.js';
+import { groupPersons, meanAppearance } from './persons.js';
 import { buildTracks, type TrackPoint } from './tracker.js';
-import type { AnalysisResult, FaceSighting, FrameObservation, IdentifiedFace, RejectedFace, TimeSpan } from './types.js';
+import { attributeSpeech } from './speaking.js';
+import type { AnalysisResult, AudioSummary, FaceSighting, FrameObservation, IdentifiedFace, RejectedFace, TimeSpan, VoiceActivity } from './types.js';
 import { judgeSighting } from './usability.js';
 
 export interface AnalyzeInput {
   observations: readonly FrameObservation[];
   /** Exclusive end of the video in ms (the last frame's time plus its duration). */
   videoEndMs: number;
+  /** What the voice-activity model heard (undefined: the video has no soundtrack). */
+  voice?: VoiceActivity;
 }
 
 /** From per-frame face sightings to faces with ids and lip-sync intervals (CONTRACT.md §2). */
@@ -18,24 +22,30 @@ export function analyzeObservations(input: AnalyzeInput, cfg: AnalysisConfig): A
   const presences = joinPresences(buildTracks(input.observations, input.videoEndMs, cfg), cfg);
   const accepted: (Omit<IdentifiedFace, 'faceId'> & { x: number })[] = [];
   const rejected: RejectedFace[] = [];
-  for (const p of presences) {
+  const persons = groupPersons(
+    presences.map((p) => ({ startMs: presenceStart(p), endMs: presenceEnd(p), appearance: meanAppearance(points(p).map((pt) => pt.sighting.embedding)) })),
+    cfg,
+  );
+  for (const [i, p] of presences.entries()) {
+    const personId = persons[i];
     const spans = stateSpans(p, judge);
     const interval = longestUsable(spans, cfg);
     const span = { startMs: presenceStart(p), endMs: presenceEnd(p) };
     const timeline = { spans, samples: points(p).map(({ timeMs, sighting: { box, keypoints, lips } }) => ({ timeMs, box, keypoints, lips })) };
     const speaking: TimeSpan[] = [];
     if (!interval) {
-      rejected.push({ reason: dominantReason(spans) ?? 'too_short', ...span, best: bestSighting(p, span, () => true), timeline, speaking });
+      rejected.push({ reason: dominantReason(spans) ?? 'too_short', personId, ...span, best: bestSighting(p, span, () => true), timeline, speaking });
       continue;
     }
     const usableBest = bestSighting(p, interval, (pt) => judge(pt).usable);
     if (interval.endMs - interval.startMs < cfg.minIntervalMs) {
       const presenceLong = span.endMs - span.startMs >= cfg.minIntervalMs;
       const reason = presenceLong ? dominantReason(spans) ?? 'too_short' : 'too_short';
-      rejected.push({ reason, ...span, best: usableBest, timeline, speaking });
+      rejected.push({ reason, personId, ...span, best: usableBest, timeline, speaking });
       continue;
     }
     accepted.push({
+      personId,
       presentFromMs: span.startMs,
       presentToMs: span.endMs,
       startMs: interval.startMs,
@@ -47,11 +57,26 @@ export function analyzeObservations(input: AnalyzeInput, cfg: AnalysisConfig): A
     });
   }
   accepted.sort((a, b) => a.startMs - b.startMs || a.x - b.x);
+  const audio = input.voice ? attributeVoice(input.voice, accepted, rejected, input.videoEndMs) : { present: false, speech: [] };
   return {
     faces: accepted.map(({ x: _x, ...f }, i) => ({ faceId: String(i), ...f })),
     rejected: rejected.sort((a, b) => a.startMs - b.startMs),
-    audio: { present: false, speech: [] },
+    audio,
   };
+}
+
+/** Fills every face's speaking spans (over its whole presence) and says when any voice is heard in the video. */
+function attributeVoice(voice: VoiceActivity, accepted: Omit<IdentifiedFace, 'faceId'>[], rejected: RejectedFace[], videoEndMs: number): AudioSummary {
+  const faces = [
+    ...accepted.map((f) => ({ face: f, startMs: f.presentFromMs, endMs: f.presentToMs })),
+    ...rejected.map((f) => ({ face: f, startMs: f.startMs, endMs: f.endMs })),
+  ];
+  const spans = attributeSpeech(faces.map(({ face, startMs, endMs }) => ({ startMs, endMs, samples: face.timeline.samples })), voice);
+  faces.forEach(({ face }, i) => face.speaking.push(...spans[i]));
+  const speech = voice.speech
+    .map((s) => ({ startMs: Math.max(0, Math.round(s.startMs)), endMs: Math.min(videoEndMs, Math.round(s.endMs)) }))
+    .filter((s) => s.endMs > s.startMs);
+  return { present: true, speech };
 }
 
 function points(p: Presence): TrackPoint[] {

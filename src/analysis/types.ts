@@ -52,6 +52,22 @@ export interface TimeSpan {
   endMs: number;
 }
 
+/**
+ * What a voice-activity model heard in the soundtrack, on a grid of hops: hop i covers
+ * [startMs + i * hopMs, startMs + (i + 1) * hopMs).
+ */
+export interface VoiceActivity {
+  /** Start of the first hop, ms from the first displayed frame (negative when the sound starts first). */
+  startMs: number;
+  hopMs: number;
+  /** Probability of speech per hop, 0..1. */
+  probability: Float32Array;
+  /** Loudness per hop: log of the hop's mean square (natural log, of samples in -1..1). */
+  energy: Float32Array;
+  /** When a voice is heard (ms from the first displayed frame, not clipped to the video). */
+  speech: TimeSpan[];
+}
+
 /** Where a face was at one analysed frame (source pixels): its box, 5 keypoints and lip contour. */
 export interface FaceSample {
   timeMs: number;
@@ -69,6 +85,8 @@ export interface FaceTimeline {
 /** A face (one person, one continuous presence) and its lip-sync interval. */
 export interface IdentifiedFace {
   faceId: string;
+  /** The same for every face of one person (judged by appearance): "person_0", … in order of first appearance. */
+  personId: string;
   /** Presence on screen, ms. */
   presentFromMs: number;
   presentToMs: number;
@@ -83,6 +101,8 @@ export interface IdentifiedFace {
 
 export interface RejectedFace {
   reason: RejectReason;
+  /** As IdentifiedFace.personId (person ids are shared by accepted and rejected faces). */
+  personId: string;
   startMs: number;
   endMs: number;
   best: { timeMs: number; sighting: FaceSighting };

@@ -7,6 +7,7 @@ import { decodeFrames } from '../media/decode.js';
 import type { VideoInfo } from '../media/types.js';
 import { squareTiles } from '../vision/geometry.js';
 import type { FaceModels } from '../vision/models.js';
+import { detectVoice, loadVoiceModel } from '../vision/voice-activity.js';
 import { CutDetector } from '../vision/scene-cut.js';
 import { FaceObserver } from './face-observer.js';
 import { followFaces } from './follow-faces.js';
@@ -43,6 +44,9 @@ export interface AnalyzeVideoOptions {
   onProgress?: (fraction: number) => void;
 }
 
+/** While voice is heard, every face's lips are measured this often (15 a second: enough for syllables). */
+const LIP_EVERY_MS = 66;
+
 /** Decoded frames ffmpeg may run ahead of the analysis (memory: at most this many bytes). */
 const PREFETCH_BYTES = 128 << 20;
 
@@ -66,6 +70,9 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
   const cuts = new CutDetector();
   const audio = opts.audio ? decodeAudio(path, info, { signal: opts.signal }) : Promise.resolve(null);
   audio.catch(() => undefined);
+  // who is speaking: the voice model runs on the soundtrack while the video decoder starts
+  const voice = audio.then(async (track) => (track ? detectVoice(await loadVoiceModel(), track) : undefined));
+  voice.catch(() => undefined);
 
   const decoder = decodeFrames(path, {
     width,
@@ -103,16 +110,24 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
     }
   }
 
-  const followed = await followFaces(frames(), observer, {
-    sampling,
-    width: info.width,
-    height: info.height,
-    frameMs: 1000 / fps,
-    oldestAvailable: (newest) => newest - ring.capacity + 1,
-    usable: (s) => judgeSighting(s, cfg).usable,
-  });
+  let followed: Awaited<ReturnType<typeof followFaces>>;
+  try {
+    followed = await followFaces(frames(), observer, {
+      sampling,
+      width: info.width,
+      height: info.height,
+      frameMs: 1000 / fps,
+      oldestAvailable: (newest) => newest - ring.capacity + 1,
+      usable: (s) => judgeSighting(s, cfg).usable,
+      lips: opts.audio ? { everyMs: LIP_EVERY_MS, speech: voice.then((v) => v?.speech ?? []) } : undefined,
+    });
+  } catch (e) {
+    // a soundtrack that fails before the first frame leaves the decoder unread
+    await decoder.return(undefined);
+    throw e;
+  }
   const videoEndMs = followed.lastFrame ? videoEnd(followed.lastFrame.timeMs, info.durationMs, fps) : 0;
-  const result = analyzeObservations({ observations: followed.observations, videoEndMs }, cfg);
+  const result = analyzeObservations({ observations: followed.observations, videoEndMs, voice: await voice }, cfg);
   const track = await audio;
   opts.onProgress?.(1);
   return {

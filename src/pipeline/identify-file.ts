@@ -18,7 +18,7 @@ export interface IdentifyFileOptions {
   engine?: EngineConfig;
   config?: Partial<AnalysisConfig>;
   sampling?: Partial<SamplingOptions>;
-  /** Decode the soundtrack too. */
+  /** Decode the soundtrack and say who is speaking (default true). */
   audio?: boolean;
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
@@ -49,7 +49,7 @@ export async function identifyFile(path: string, opts: IdentifyFileOptions): Pro
   const analysis = await analyzeVideo(path, info, models, {
     config: { ...engine.analysis, ...opts.config },
     sampling: { ...engine.sampling, ...opts.sampling },
-    audio: opts.audio,
+    audio: opts.audio ?? true,
     signal: opts.signal,
     onProgress: opts.onProgress,
   });
