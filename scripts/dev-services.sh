@@ -4,6 +4,8 @@
 #
 #   eval "$(bash scripts/dev-services.sh start)"   # installs what is missing, starts, prints exports
 #   bash scripts/dev-services.sh stop              # stops them and deletes their data
+#   bash scripts/dev-services.sh outage postgres|redis   # stops one at once (outage tests), data kept
+#   bash scripts/dev-services.sh recover postgres|redis  # starts it again
 #
 # stdout carries only `export KIRIN_…=…` lines; progress and errors go to stderr. `start` is
 # idempotent: servers already running are left as they are. Ports and the state folder can be
@@ -172,8 +174,15 @@ case "${1:-}" in
     rm -rf "$STATE"
     log "stopped; data deleted"
     ;;
+  outage | recover)
+    case "${2:-}" in
+      postgres) if [ "$1" = outage ]; then stop_postgres; else start_postgres; fi ;;
+      redis) if [ "$1" = outage ]; then stop_redis; else start_redis; fi ;;
+      *) echo "usage: $0 $1 postgres|redis" >&2; exit 2 ;;
+    esac
+    ;;
   *)
-    echo "usage: $0 start|stop" >&2
+    echo "usage: $0 start|stop|outage NAME|recover NAME" >&2
     exit 2
     ;;
 esac
