@@ -44,6 +44,7 @@ const els = {
   overlay: /** @type {HTMLCanvasElement} */ ($('overlay')),
   ruler: $('ruler'),
   lanes: $('lanes'),
+  soundtrack: $('soundtrack'),
   faces: $('faces'),
   noFaces: $('no-faces'),
   raw: $('raw'),
@@ -54,7 +55,7 @@ const els = {
 /** @type {File | null} */
 let chosenFile = null;
 let objectUrl = '';
-/** What is shown: { durationMs, width, height, lanes: [{ id, label, color, rejected, start, end, track }] } */
+/** What is shown: { durationMs, width, height, audio, lanes: [{ id, label, color, rejected, start, end, speaking, track }] } */
 let view = null;
 let running = false;
 
@@ -236,7 +237,7 @@ const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`;
 function showResult(result, tracks, playSrc) {
   const data = result.data;
   const video = data.video ?? tracks?.video ?? {};
-  const trackOf = new Map((tracks?.faces ?? []).map((f) => [f.face_id, f.track]));
+  const trackOf = new Map((tracks?.faces ?? []).map((f) => [f.face_id, f]));
   const lanes = data.face_data.map((f, i) => ({
     id: f.face_id,
     label: `Face ${f.face_id}`,
@@ -244,7 +245,8 @@ function showResult(result, tracks, playSrc) {
     rejected: false,
     start: f.start_time,
     end: f.end_time,
-    track: trackOf.get(f.face_id) ?? null,
+    speaking: f.speaking ?? trackOf.get(f.face_id)?.speaking ?? [],
+    track: trackOf.get(f.face_id)?.track ?? null,
     image: f.face_image,
   }));
   const rejected = tracks?.rejected_faces ?? data.rejected_faces ?? [];
@@ -257,11 +259,13 @@ function showResult(result, tracks, playSrc) {
       reason: r.reason,
       start: r.start_time,
       end: r.end_time,
+      speaking: r.speaking ?? data.rejected_faces?.[i]?.speaking ?? [],
       track: r.track ?? null,
     });
   });
   const durationMs = video.duration_ms || Math.max(1, ...lanes.map((l) => l.end));
-  view = { durationMs, width: video.width, height: video.height, lanes };
+  const audio = data.audio ?? tracks?.audio ?? null;
+  view = { durationMs, width: video.width, height: video.height, audio, lanes };
 
   els.raw.textContent = JSON.stringify(result, null, 2);
   els.copyStatus.textContent = '';
@@ -269,6 +273,7 @@ function showResult(result, tracks, playSrc) {
   els.result.hidden = false;
   renderRuler(durationMs);
   renderLanes(lanes, durationMs);
+  renderSoundtrack(audio, durationMs);
   renderCards(lanes.filter((l) => !l.rejected));
   drawOverlay();
 }
@@ -299,6 +304,14 @@ function segment(cls, startMs, endMs, durationMs, title) {
   return s;
 }
 
+/** "1.20–3.40 s, 4.00–5.10 s" */
+const spanList = (spans) => spans.map((s) => `${(s.start_time / 1000).toFixed(2)}–${fmt(s.end_time)}`).join(', ');
+
+/** The speaking band of a lane: one thin strip per span in which the face's own voice is heard. */
+export function speakingBand(speaking, durationMs) {
+  return (speaking ?? []).map((s) => segment('speaking', s.start_time, s.end_time, durationMs, `speaking ${fmt(s.start_time)}–${fmt(s.end_time)}`));
+}
+
 function renderLanes(lanes, durationMs) {
   els.lanes.replaceChildren();
   for (const lane of lanes) {
@@ -316,7 +329,8 @@ function renderLanes(lanes, durationMs) {
     btn.className = 'lane';
     btn.dataset.faceId = lane.id;
     const what = lane.rejected ? `rejected (${lane.reason}) ${fmt(lane.start)} to ${fmt(lane.end)}` : `usable ${fmt(lane.start)} to ${fmt(lane.end)}`;
-    btn.setAttribute('aria-label', `${lane.label}: ${what}. Enter seeks to its start; click a point to seek there.`);
+    const speaks = lane.speaking.length ? `speaking ${spanList(lane.speaking)}` : 'never speaking';
+    btn.setAttribute('aria-label', `${lane.label}: ${what}; ${speaks}. Enter seeks to its start; click a point to seek there.`);
 
     const spans = lane.track?.spans ?? [];
     // the whole presence, faint; then its states; then the usable interval on top
@@ -336,6 +350,7 @@ function renderLanes(lanes, durationMs) {
         btn.append(t);
       }
     }
+    btn.append(...speakingBand(lane.speaking, durationMs));
     const head = document.createElement('span');
     head.className = 'playhead';
     btn.append(head);
@@ -364,6 +379,31 @@ function renderLanes(lanes, durationMs) {
   }
 }
 
+/** A row under the lanes: when any voice is heard on the soundtrack (whoever speaks). */
+function renderSoundtrack(audio, durationMs) {
+  els.soundtrack.replaceChildren();
+  els.soundtrack.hidden = !audio;
+  if (!audio) return;
+  const name = document.createElement('span');
+  name.className = 'lane-name';
+  name.textContent = 'Voice';
+  const bar = document.createElement('div');
+  bar.className = 'voice-lane';
+  bar.setAttribute('role', 'img');
+  if (!audio.present) {
+    bar.classList.add('silent');
+    bar.textContent = 'no audio stream';
+    bar.setAttribute('aria-label', 'The video has no audio stream');
+  } else {
+    for (const s of audio.speech) bar.append(segment('voice', s.start_time, s.end_time, durationMs, `voice heard ${fmt(s.start_time)}–${fmt(s.end_time)}`));
+    bar.setAttribute('aria-label', audio.speech.length ? `Voice heard ${spanList(audio.speech)}` : 'No voice heard on the soundtrack');
+  }
+  const head = document.createElement('span');
+  head.className = 'playhead';
+  bar.append(head);
+  els.soundtrack.append(name, bar);
+}
+
 function renderCards(lanes) {
   els.faces.replaceChildren();
   els.noFaces.hidden = lanes.length > 0;
@@ -385,7 +425,11 @@ function renderCards(lanes) {
     const when = document.createElement('span');
     when.className = 'face-when';
     when.textContent = `${fmt(lane.start)} – ${fmt(lane.end)}`;
-    btn.append(img, id, when);
+    const speaks = document.createElement('span');
+    speaks.className = 'face-speaks';
+    const talkMs = lane.speaking.reduce((sum, s) => sum + s.end_time - s.start_time, 0);
+    speaks.textContent = talkMs ? `speaking ${fmt(talkMs)}` : 'not speaking';
+    btn.append(img, id, when, speaks);
     btn.addEventListener('click', () => seekMs(lane.start));
     li.append(btn);
     els.faces.append(li);
@@ -466,7 +510,8 @@ function drawOverlay() {
       ctx.strokeStyle = lane.color;
       ctx.setLineDash(usable ? [] : [6, 4]);
       ctx.strokeRect(x, y, bw, bh);
-      const label = usable ? lane.label : `${lane.label}: ${span.reason ?? lane.reason ?? 'not usable'}`;
+      const speaking = lane.speaking.some((sp) => t >= sp.start_time && t < sp.end_time);
+      const label = (usable ? lane.label : `${lane.label}: ${span.reason ?? lane.reason ?? 'not usable'}`) + (speaking ? ' · speaking' : '');
       const tw = ctx.measureText(label).width + 8;
       const ly = y > 20 ? y : y + bh + 20;
       ctx.setLineDash([]);

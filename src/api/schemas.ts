@@ -72,6 +72,31 @@ const box = {
   properties: { x: { type: 'integer' }, y: { type: 'integer' }, width: { type: 'integer' }, height: { type: 'integer' } },
 } as const;
 
+const timeSpans = (description: string) =>
+  ({
+    type: 'array',
+    description,
+    items: {
+      type: 'object',
+      required: ['start_time', 'end_time'],
+      properties: { start_time: { type: 'integer', description: 'ms from the first displayed frame' }, end_time: { type: 'integer', description: 'ms, exclusive' } },
+    },
+  }) as const;
+
+const speaking = timeSpans(
+  "Extension: when this face's own voice is heard, matched to its lip movement; [] when never (a listener, a muted talker, a face under an off-screen narrator) and always [] when the video has no audio stream",
+);
+
+const audio = {
+  type: 'object',
+  description: 'Extension: the soundtrack',
+  required: ['present', 'speech'],
+  properties: {
+    present: { type: 'boolean', description: 'whether the video has an audio stream' },
+    speech: timeSpans('when any voice is heard, whoever it belongs to (on screen or not); [] without an audio stream'),
+  },
+} as const;
+
 const faceData = {
   type: 'array',
   items: {
@@ -84,6 +109,7 @@ const faceData = {
       end_time: { type: 'integer', description: 'ms; the end of the usable interval' },
       box,
       score: { type: 'number', description: 'Extension: detector confidence 0..1' },
+      speaking,
     },
   },
 } as const;
@@ -97,6 +123,7 @@ const rejectedFaces = {
       reason: { type: 'string', enum: ['too_small', 'turned_away', 'mouth_out_of_frame', 'mouth_hidden', 'blurry', 'too_short'] },
       start_time: { type: 'integer' },
       end_time: { type: 'integer' },
+      speaking,
     },
   },
 } as const;
@@ -116,6 +143,7 @@ export const resultJson = {
         face_data: faceData,
         video: { ...videoMeta, description: 'Extension: what was measured of the video' },
         rejected_faces: rejectedFaces,
+        audio,
       },
     },
   },
@@ -147,6 +175,7 @@ export const sessionObject = {
     video: videoMeta,
     face_data: faceData,
     rejected_faces: rejectedFaces,
+    audio,
   },
 } as const;
 

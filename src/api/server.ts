@@ -177,7 +177,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     ...secured,
     schema: {
       summary: 'Extension: per-face boxes over time and usable/unusable stretches of a completed task',
-      description: 'faces[].track.samples: [{ t (ms), box (source pixels) }]; faces[].track.spans: [{ start_time, end_time, state: usable|unusable|unseen, reason? }]. rejected_faces carry the same track.',
+      description: 'faces[].track.samples: [{ t (ms), box (source pixels) }]; faces[].track.spans: [{ start_time, end_time, state: usable|unusable|unseen, reason? }]; faces[].speaking: [{ start_time, end_time }], when that face\'s own voice is heard. rejected_faces carry the same track and speaking. audio: { present, speech: [{ start_time, end_time }] }, when any voice is heard.',
       tags: ['tasks'],
       params: { type: 'object', properties: { task_id: { type: 'string' } } },
     },
@@ -185,8 +185,8 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     const taskId = (req.params as { task_id: string }).task_id;
     const s = await d.db.selectFrom('sessions').selectAll().where('task_id', '=', taskId).where('owner', '=', req.owner).executeTakeFirst();
     if (!s || s.expires_at <= d.clock.now()) return notFound(reply, 'tracks of a completed task');
-    const data = JSON.parse(s.data) as { video: unknown; tracks?: { faces: unknown[]; rejected_faces: unknown[] } };
-    return { task_id: taskId, session_id: s.id, video: data.video, faces: data.tracks?.faces ?? [], rejected_faces: data.tracks?.rejected_faces ?? [] };
+    const data = JSON.parse(s.data) as { video: unknown; audio?: unknown; tracks?: { faces: unknown[]; rejected_faces: unknown[] } };
+    return { task_id: taskId, session_id: s.id, video: data.video, audio: data.audio, faces: data.tracks?.faces ?? [], rejected_faces: data.tracks?.rejected_faces ?? [] };
   });
 
   // ---- uploads (§4)
@@ -309,7 +309,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     const id = (req.params as { session_id: string }).session_id;
     const s = await d.db.selectFrom('sessions').selectAll().where('id', '=', id).where('owner', '=', req.owner).executeTakeFirst();
     if (!s || s.expires_at <= d.clock.now()) return sendError(reply, 404, ErrorCode.SessionUnknown, `session ${id} is unknown or expired`);
-    const data = JSON.parse(s.data) as { video: unknown; faces: { face_id: string; file_id: string; start_time: number; end_time: number; box: unknown; score: number }[]; rejected_faces: unknown[] };
+    const data = JSON.parse(s.data) as { video: unknown; audio?: unknown; faces: { face_id: string; file_id: string; start_time: number; end_time: number; box: unknown; score: number; speaking?: unknown[] }[]; rejected_faces: unknown[] };
     return {
       session_id: s.id,
       task_id: s.task_id,
@@ -318,6 +318,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
       video: data.video,
       face_data: data.faces.map(({ file_id, ...f }) => ({ ...f, face_image: d.signer.url(file_id, s.expires_at) })),
       rejected_faces: data.rejected_faces,
+      audio: data.audio,
     };
   });
 

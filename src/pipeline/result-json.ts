@@ -1,4 +1,4 @@
-import type { FaceTimeline } from '../analysis/types.js';
+import type { AudioSummary, FaceTimeline, TimeSpan } from '../analysis/types.js';
 import { newId } from '../storage/ids.js';
 import type { IdentifiedVideo } from './identify-file.js';
 
@@ -15,11 +15,24 @@ export interface TrackJson {
   samples: { t: number; box: Box }[];
 }
 
+/** A stretch of time in integer ms from the first displayed frame; end_time exclusive. */
+export interface SpanJson {
+  start_time: number;
+  end_time: number;
+}
+
+/** The soundtrack: whether the video has one, and when any voice is heard (whoever speaks). */
+export interface AudioJson {
+  present: boolean;
+  speech: SpanJson[];
+}
+
 /** Plain data of one analysed video (what a worker thread hands back), before URLs are made. */
 export interface IdentifySummary {
   video: { duration_ms: number; width: number; height: number; fps: number; format: string };
-  faces: { face_id: string; start_time: number; end_time: number; box: Box; score: number; picture_file: string; track: TrackJson }[];
-  rejected_faces: { reason: string; start_time: number; end_time: number; track?: TrackJson }[];
+  faces: { face_id: string; start_time: number; end_time: number; box: Box; score: number; speaking: SpanJson[]; picture_file: string; track: TrackJson }[];
+  rejected_faces: { reason: string; start_time: number; end_time: number; speaking: SpanJson[]; track?: TrackJson }[];
+  audio: AudioJson;
 }
 
 /** One entry of data.face_data: the seed's four fields plus documented additions. */
@@ -32,6 +45,8 @@ export interface FaceDataEntry {
   box: Box;
   /** Extension: the face mesh's confidence on that frame (0..1). */
   score: number;
+  /** Extension: when this face's own voice is heard ([] when never). */
+  speaking: SpanJson[];
 }
 
 export interface ResultJson {
@@ -45,7 +60,9 @@ export interface ResultJson {
     /** Extension: what was measured of the video. */
     video: IdentifySummary['video'];
     /** Extension: faces seen but not usable for lip-sync, with why. */
-    rejected_faces: IdentifySummary['rejected_faces'];
+    rejected_faces: Omit<IdentifySummary['rejected_faces'][number], 'track'>[];
+    /** Extension: the soundtrack and when any voice is heard. */
+    audio: AudioJson;
   };
 }
 
@@ -58,6 +75,10 @@ export interface ResultContext {
 }
 
 export const newRequestId = () => newId('req');
+
+const spansJson = (spans: readonly TimeSpan[]): SpanJson[] => spans.map((s) => ({ start_time: Math.round(s.startMs), end_time: Math.round(s.endMs) }));
+
+const audioJson = (a: AudioSummary): AudioJson => ({ present: a.present, speech: spansJson(a.speech) });
 
 export function summarize(video: IdentifiedVideo): IdentifySummary {
   const { info, analysis, pictures } = video;
@@ -80,10 +101,18 @@ export function summarize(video: IdentifiedVideo): IdentifySummary {
       end_time: Math.round(f.endMs),
       box: pictures[i].box,
       score: Math.round(f.best.sighting.confidence * 1000) / 1000,
+      speaking: spansJson(f.speaking),
       picture_file: pictures[i].file,
       track: track(f.timeline),
     })),
-    rejected_faces: analysis.result.rejected.map((r) => ({ reason: r.reason, start_time: Math.round(r.startMs), end_time: Math.round(r.endMs), track: track(r.timeline) })),
+    rejected_faces: analysis.result.rejected.map((r) => ({
+      reason: r.reason,
+      start_time: Math.round(r.startMs),
+      end_time: Math.round(r.endMs),
+      speaking: spansJson(r.speaking),
+      track: track(r.timeline),
+    })),
+    audio: audioJson(analysis.result.audio),
   };
 }
 
@@ -103,9 +132,11 @@ export function buildResultJson(summary: IdentifySummary, ctx: ResultContext): R
         end_time: f.end_time,
         box: f.box,
         score: f.score,
+        speaking: f.speaking,
       })),
       video: summary.video,
       rejected_faces: summary.rejected_faces.map(({ track: _track, ...r }) => r),
+      audio: summary.audio,
     },
   };
 }

@@ -9,10 +9,12 @@ import { createApiKey } from '../../src/storage/api-keys.ts';
 import { portrait } from '../helpers/face-photos.ts';
 import { makeSegmentsVideo, makeTempDir, type TempDir } from '../helpers/make-video.ts';
 import { embeddedEnv } from '../helpers/service.ts';
+import { addTalkingMouth, mouthInSegments } from '../helpers/talking-face.ts';
 
 /**
  * The playground page at / driven in Debian's chromium (playwright-core, no downloaded browser):
- * upload, progress, face cards and lanes, seeking, the overlay boxes, and an error code.
+ * upload, progress, face cards and lanes, seeking, the overlay boxes, speaking bands and the
+ * voice row, and an error code.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
@@ -27,6 +29,48 @@ const freePort = () =>
       s.close(() => res(port));
     });
   });
+
+interface Span {
+  start_time: number;
+  end_time: number;
+}
+interface ResultShown {
+  data: {
+    face_data: { face_id: string; start_time: number; end_time: number; speaking: Span[] }[];
+    rejected_faces: { reason: string; speaking: Span[] }[];
+    audio: { present: boolean; speech: Span[] };
+    video: { duration_ms: number };
+  };
+}
+
+const pct = (ms: number, durationMs: number) => (ms / durationMs) * 100;
+
+/** Bands on the page (per lane, in lane order) and the voice row match the result's speaking spans and audio. */
+async function assertSpeakingDrawn(page: Page, result: ResultShown): Promise<void> {
+  const d = result.data;
+  const durationMs = d.video.duration_ms;
+  const expected = [...d.face_data, ...d.rejected_faces].map((f) => f.speaking);
+  const drawn = await page.$$eval('.lane', (lanes) =>
+    lanes.map((l) => [...l.querySelectorAll<HTMLElement>('.seg.speaking')].map((s) => ({ left: parseFloat(s.style.left), width: parseFloat(s.style.width), title: s.title }))),
+  );
+  assert.equal(drawn.length, expected.length, 'one lane per face and rejected face');
+  drawn.forEach((bands, i) => {
+    assert.equal(bands.length, expected[i].length, `lane ${i}: ${JSON.stringify(bands)} vs ${JSON.stringify(expected[i])}`);
+    bands.forEach((b, k) => {
+      const sp = expected[i][k];
+      assert.ok(Math.abs(b.left - pct(sp.start_time, durationMs)) < 0.01, `lane ${i} band ${k} starts at ${b.left}%`);
+      assert.ok(Math.abs(b.width - pct(sp.end_time - sp.start_time, durationMs)) < 0.01, `lane ${i} band ${k} is ${b.width}% wide`);
+      assert.match(b.title, /^speaking \d+\.\d\d s–\d+\.\d\d s$/);
+    });
+  });
+  assert.equal(await page.locator('#soundtrack').isVisible(), true, 'the voice row');
+  if (d.audio.present) {
+    assert.equal(await page.locator('#soundtrack .seg.voice').count(), d.audio.speech.length, 'one voice bar per speech span');
+  } else {
+    assert.match((await page.textContent('#soundtrack')) ?? '', /no audio stream/);
+  }
+  assert.match((await page.textContent('.legend')) ?? '', /speaking/);
+}
 
 describe('playground page', () => {
   let tmp: TempDir;
@@ -44,11 +88,18 @@ describe('playground page', () => {
     tmp = await makeTempDir('kirin-browser-');
     const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((p) => portrait(p as 'a' | 'b' | 'c', tmp.file(`${p}.png`))));
     // a blank first second, two people side by side (both usable 1.0–4.0 s), a gap, then a third
-    // person for only 1.5 s (rejected: too_short); 7 s in all
-    ({ out: video } = await makeSegmentsVideo({
+    // person for only 1.5 s (rejected: too_short); 7 s in all. The left one speaks from 1.2 s
+    // (espeak-ng, her mouth opening with the sound); the right one listens.
+    const { out: silent } = await makeSegmentsVideo({
+      out: tmp.file('two-faces-silent.mp4'),
+      segments: [{ seconds: 1, blank: true }, { seconds: 3, images: [b, c], fit: 0.8 }, { seconds: 1.5, blank: true }, { seconds: 1.5, image: a, fit: 0.8 }],
+    });
+    ({ out: video } = await addTalkingMouth({
+      video: silent,
       out: tmp.file('two-faces.mp4'),
-      segments: [{ seconds: 1, blank: true }, { seconds: 3, images: [a, c], fit: 0.8 }, { seconds: 1.5, blank: true }, { seconds: 1.5, image: b, fit: 0.8 }],
-      faststart: true,
+      mouth: mouthInSegments('b', { slot: 'left', fit: 0.8 }),
+      text: 'Hello, this face is speaking now.',
+      fromMs: 1200,
     }));
     badFile = tmp.file('bad.mp4');
     await writeFile(badFile, 'this is not a video, whatever its name says\n'.repeat(20));
@@ -125,12 +176,22 @@ describe('playground page', () => {
     assert.match((await page.textContent('.lane-row.rejected')) ?? '', /too short/);
     assert.deepEqual(await page.locator('.face-id').allTextContents(), ['face_id 0', 'face_id 1']);
 
-    const result = JSON.parse((await page.textContent('#raw')) ?? '{}') as { data: { face_data: { face_id: string; start_time: number; end_time: number }[] } };
+    const result = JSON.parse((await page.textContent('#raw')) ?? '{}') as ResultShown;
     const faces = result.data.face_data;
     assert.equal(faces.length, 2);
     for (const f of faces) {
       assert.ok(Math.abs(f.start_time - 1000) <= 34 && Math.abs(f.end_time - 4000) <= 34, JSON.stringify(f));
     }
+
+    // who speaks: the left face (face 0) while her voice is heard, the listener never
+    assert.equal(result.data.audio.present, true, 'the video has a soundtrack');
+    assert.ok(result.data.audio.speech.length > 0, `voice heard: ${JSON.stringify(result.data.audio)}`);
+    assert.ok(faces[0].speaking.length > 0, `face 0 speaks: ${JSON.stringify(faces[0])}`);
+    assert.deepEqual(faces[1].speaking, [], 'the listener does not speak');
+    assert.deepEqual(result.data.rejected_faces[0].speaking, [], 'the face after the speech does not speak');
+    // the page draws exactly the data: one band per speaking span, and the voice row
+    await assertSpeakingDrawn(page, result);
+    assert.ok((await page.locator('.lane').nth(0).locator('.seg.speaking').count()) > 0, 'a speaking band on face 0\'s lane');
 
     // the uploaded file itself plays: metadata loads (Debian's chromium decodes H.264)
     await page.waitForFunction(() => {
@@ -178,6 +239,66 @@ describe('playground page', () => {
     await page.screenshot({ path: new URL('playground-narrow.png', ARTIFACTS).pathname, fullPage: true });
     await page.setViewportSize({ width: 1100, height: 1400 });
     assert.deepEqual(problems, []);
+  });
+
+  it('draws the speaking bands and the voice row from the data (a canned task and its tracks)', async () => {
+    const span = (start_time: number, end_time: number) => ({ start_time, end_time });
+    const picture = `data:image/svg+xml,${encodeURIComponent('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="#888"/></svg>')}`;
+    const videoMeta = { duration_ms: 7000, width: 1280, height: 720, fps: 30, format: 'mp4' };
+    const box = (x: number) => ({ x, y: 220, width: 170, height: 190 });
+    const track = (x: number, start: number, end: number) => ({ spans: [{ start_time: start, end_time: end, state: 'usable' }], samples: [{ t: start, box: box(x) }, { t: end - 34, box: box(x) }] });
+    const faces = [
+      { face_id: '0', start_time: 1000, end_time: 4000, box: box(230), score: 1, speaking: [span(1200, 2400), span(2800, 3600)] },
+      { face_id: '1', start_time: 1000, end_time: 4000, box: box(880), score: 1, speaking: [] },
+    ];
+    const rejected = [{ reason: 'too_short', start_time: 5500, end_time: 7000, speaking: [span(5600, 6500)] }];
+    // a narrator between 4.3 and 4.9 s: voice heard, no face speaking
+    const audio = { present: true, speech: [span(1200, 2400), span(2800, 3600), span(4300, 4900), span(5600, 6500)] };
+    const result = {
+      code: 0,
+      message: 'SUCCEED',
+      request_id: 'req_canned',
+      data: { session_id: 'sess_canned', final_unit_deduction: '1', face_data: faces.map((f) => ({ ...f, face_image: picture })), video: videoMeta, rejected_faces: rejected, audio },
+    };
+    const task = {
+      id: 'task_canned', model: 'kirin_identify_face', status: 'completed', progress: 1, created_at: 1, completed_at: 2,
+      output: [{ content: [{ type: 'text', text: JSON.stringify(result), url: '' }] }], usage: { cost: '0.0100', discount: 0 }, metadata: { queue_ms: 0, processing_ms: 1000, video: videoMeta },
+    };
+    const tracks = {
+      task_id: task.id, session_id: 'sess_canned', video: videoMeta, audio,
+      faces: faces.map((f, i) => ({ face_id: f.face_id, start_time: f.start_time, end_time: f.end_time, speaking: f.speaking, track: track(i ? 880 : 230, 1000, 4000) })),
+      rejected_faces: rejected.map((r) => ({ ...r, track: track(560, 5500, 7000) })),
+    };
+    const json = (body: unknown) => ({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
+    await page.route(`${service.url}/model/v1/generation`, (r) => r.fulfill(json(task)));
+    await page.route(`${service.url}/model/v1/generation/task_canned/tracks`, (r) => r.fulfill(json(tracks)));
+    await page.route(`${service.url}/canned.mp4`, (r) => r.fulfill({ path: video, contentType: 'video/mp4' }));
+    try {
+      await page.goto(`${service.url}/`);
+      await page.fill('#video-url', `${service.url}/canned.mp4`);
+      await page.click('#submit');
+      await page.waitForSelector('#result:not([hidden])', { timeout: 30_000 });
+      await assertSpeakingDrawn(page, result);
+      assert.equal(await page.locator('.lane').nth(0).locator('.seg.speaking').count(), 2);
+      assert.equal(await page.locator('.lane').nth(1).locator('.seg.speaking').count(), 0);
+      assert.equal(await page.locator('.lane-row.rejected .seg.speaking').count(), 1, 'a rejected face speaks too');
+      assert.deepEqual(await page.locator('.lane').nth(0).locator('.seg.speaking').evaluateAll((b) => b.map((e) => e.getAttribute('title'))), ['speaking 1.20 s–2.40 s', 'speaking 2.80 s–3.60 s']);
+      assert.match((await page.getAttribute('.lane >> nth=0', 'aria-label')) ?? '', /speaking 1\.20–2\.40 s, 2\.80–3\.60 s/);
+      assert.match((await page.getAttribute('.lane >> nth=1', 'aria-label')) ?? '', /never speaking/);
+      assert.equal(await page.locator('#soundtrack .seg.voice').count(), 4);
+      assert.deepEqual(await page.locator('.face-speaks').allTextContents(), ['speaking 2.00 s', 'not speaking']);
+      // the band is a visible strip along the lane's bottom edge
+      const lane = (await page.locator('.lane').nth(0).boundingBox())!;
+      const band = (await page.locator('.lane').nth(0).locator('.seg.speaking').nth(0).boundingBox())!;
+      assert.ok(band.height >= 3 && band.height <= 8, `band height ${band.height}`);
+      assert.ok(Math.abs(band.y + band.height - (lane.y + lane.height - 1)) <= 1.5, 'at the bottom of the lane');
+      assert.ok(Math.abs(band.x - (lane.x + 1 + ((lane.width - 2) * 1200) / 7000)) <= 1.5, `starts at 1.2 s (x ${band.x})`);
+      await mkdir(ARTIFACTS, { recursive: true });
+      await page.locator('#timeline').screenshot({ path: new URL('playground-speaking.png', ARTIFACTS).pathname });
+      assert.deepEqual(problems, []);
+    } finally {
+      await page.unrouteAll();
+    }
   });
 
   it('a text file named bad.mp4 shows its error code and meaning', async () => {

@@ -59,6 +59,10 @@ describe('kirin CLI', () => {
     const jpeg = await readFile(fileURLToPath(f.face_image));
     assert.equal(jpeg.readUInt16BE(0), 0xffd8);
     assert.deepEqual(result.data.video, { duration_ms: 3000, width: 1280, height: 720, fps: 30, format: 'mp4' });
+    // who speaks (added fields): a video without a soundtrack has no voice and nobody speaking
+    assert.deepEqual(result.data.audio, { present: false, speech: [] });
+    assert.deepEqual(f.speaking, []);
+    assert.deepEqual(result.data.rejected_faces, []);
   });
 
   const rejects = async (file: string, code: string, mentions: RegExp) => {
