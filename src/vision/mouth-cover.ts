@@ -20,9 +20,11 @@ const EYE_OUTER_CORNERS = [33, 263] as const;
 /**
  * The region judged runs across the mouth (0.9 of its half-width each side of the centre) from
  * just above the upper lip to this far below the lower lip, in mouth half-widths: where the lower
- * lip and jaw go when the mouth opens, which a lip-sync model redraws.
+ * lip and jaw go when the mouth opens, which a lip-sync model redraws. So a cover over the chin
+ * just under the lips counts too. (0.4 and 0.6 were tried: uncovered faces score the same, but a
+ * cover under the lower lip is seen less.)
  */
-const BELOW_LIPS = 0.4;
+const BELOW_LIPS = 0.8;
 const ABOVE_LIPS = 0.15;
 const COLUMNS = 16;
 const ROWS = 24;
@@ -36,9 +38,8 @@ const ROWS = 24;
 const FLAT_ROW = 0.06;
 /**
  * Hidden when a featureless band covers at least this share of the region's height: a cover over
- * the whole mouth gives 0.5–1, one over the lower lip and below about 0.3, one that starts just
- * under the lower lip (where the lip goes when the mouth opens) about 0.2; uncovered faces at most
- * 0.04 (see FLAT_ROW).
+ * the whole mouth gives 0.6–1, one over the lower lip about 0.5, one from just under the lower lip
+ * down about 0.3 (p12 as its head rises out of the patch); uncovered faces at most 0.04.
  */
 const HIDDEN_SHARE = 0.2;
 

@@ -19,7 +19,8 @@ describe('a covered mouth is not usable (mouth_hidden); covers of 0.5 s or less 
 
   before(async () => {
     tmp = await makeTempDir('kirin-mouth-');
-    const face = await portrait('a', tmp.file('a.png'));
+    // person c faces the camera upright, mouth open on her teeth
+    const face = await portrait('c', tmp.file('c.png'));
     // 0–5 s: covered 1.5–4.5 s (no uncovered stretch of 2 s) → rejected, mouth_hidden
     // 6.5–10.5 s: covered 8.5–8.8 s (0.3 s) → bridged, usable throughout
     // 12–17 s: covered from 15 s → usable 12–15 s
@@ -38,7 +39,7 @@ describe('a covered mouth is not usable (mouth_hidden); covers of 0.5 s or less 
     assert.ok(found, 'the portrait has a face');
     const [{ points: p }] = await mesh.run(img, [meshCropFor(found.box)]);
     const mouthW = p[291][0] - p[61][0];
-    const x0 = Math.round(p[61][0] - 0.3 * mouthW), x1 = Math.round(p[291][0] + 0.3 * mouthW);
+    const x0 = Math.round(p[61][0] - 0.5 * mouthW), x1 = Math.round(p[291][0] + 0.5 * mouthW);
     const y0 = Math.round((p[1][1] + p[0][1]) / 2), y1 = Math.round(p[152][1]);
     const when = "between(t,1.5,4.5)+between(t,8.5,8.8)+gte(t,15)";
     const covered = tmp.file('covered.mp4');
@@ -63,6 +64,11 @@ describe('a covered mouth is not usable (mouth_hidden); covers of 0.5 s or less 
     assert.ok(f, `a face from 6.5 s, got ${JSON.stringify(video.analysis.result.faces.map((x) => [x.startMs, x.endMs]))}`);
     near(f.startMs, 6500, 'start');
     near(f.endMs, 10500, 'end');
+    // seen and bridged, not missed
+    const dip = f.timeline.spans.find((s) => s.reason === 'mouth_hidden');
+    assert.ok(dip, `the cover shows in the timeline: ${JSON.stringify(f.timeline.spans)}`);
+    near(dip.startMs, 8500, 'cover start');
+    near(dip.endMs, 8800, 'cover end');
   });
 
   it('a cover from 15 s on ends the interval there', () => {
