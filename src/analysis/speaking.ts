@@ -33,9 +33,10 @@ export const SPEAKING_RULES = {
   minMouthMotion: 0.02,
   /** Loudness below this (natural log of mean square) counts as silence: room noise does not steer the correlation. */
   silenceLogPower: Math.log(1e-5),
-  /** Speaking stretches are joined over gaps shorter than this, and shorter stretches are dropped. */
+  /** Speaking stretches are joined over gaps shorter than this. */
   minGapMs: 250,
-  minSpeakingMs: 200,
+  /** Shorter stretches are dropped: mesh jitter on a still mouth can match the voice for a moment, not for half a second. */
+  minSpeakingMs: 500,
 };
 
 /** For each face, when its own voice is heard (ms, inside both the face's presence and the voice's speech). */
