@@ -2,8 +2,9 @@
 // threads unless KIRIN_WORKERS says otherwise), runs TASKS (default 100) tasks on a short face
 // video made with ffmpeg from a face-api demo photo, and prints the service's idle RSS before any
 // task, after 20 tasks and after the last, and the ratio of the last two. A flat ratio (≤ 1.05)
-// means sustained work does not make the process grow. Extra environment (e.g. MALLOC_ARENA_MAX,
-// KIRIN_WORKER_RECYCLE_TASKS) is passed on to the service.
+// means sustained work does not make the process grow. The service gets the glibc malloc settings
+// `npm start` sets (MALLOC_ARENA_MAX=2, MALLOC_MMAP_THRESHOLD_=131072; README, Memory) unless the
+// environment sets its own (e.g. MALLOC_ARENA_MAX=8 to see the process without them).
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeTempDir, makeVideo, sampleImage } from '../test/helpers/make-video.js';
@@ -19,7 +20,13 @@ const SETTLE_MS = 5000;
 const tmp = await makeTempDir('kirin-soak-');
 await makeVideo({ out: tmp.file('face.mp4'), source: sampleImage(1), width: 1280, height: 720, seconds: 3 });
 const files = await serveFolder(tmp.dir);
-const svc = await startBenchService({ KIRIN_WORKERS: process.env.KIRIN_WORKERS ?? '2', KIRIN_CREATE_LIMIT_PER_MIN: '0', KIRIN_RATE_LIMIT_PER_MIN: '0' });
+const svc = await startBenchService({
+  KIRIN_WORKERS: process.env.KIRIN_WORKERS ?? '2',
+  MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+  MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072',
+  KIRIN_CREATE_LIMIT_PER_MIN: '0',
+  KIRIN_RATE_LIMIT_PER_MIN: '0',
+});
 
 const rssMb = () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${svc.pid}/status`, 'utf8'))![1]) / 1024);
 const idleRss = async () => {
