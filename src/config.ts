@@ -1,5 +1,26 @@
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
+import { DEFAULT_ANALYSIS_CONFIG, type AnalysisConfig } from './analysis/config.js';
+import { DEFAULT_SAMPLING, type SamplingOptions } from './pipeline/scheduler.js';
+
+/** The analysis engine's settings (the CLI and each analysis thread read them once, at start). */
+export interface EngineConfig {
+  analysis: AnalysisConfig;
+  sampling: SamplingOptions;
+  /** onnxruntime intra-op threads per model run. */
+  modelThreads: number;
+}
+
+export const DEFAULT_ENGINE: EngineConfig = { analysis: DEFAULT_ANALYSIS_CONFIG, sampling: DEFAULT_SAMPLING, modelThreads: 1 };
+
+export function loadEngineConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
+  const exact = env.KIRIN_EXACT_DECODE === '1';
+  return {
+    analysis: DEFAULT_ANALYSIS_CONFIG,
+    sampling: { ...DEFAULT_SAMPLING, skipLoopFilter: !exact, skipNonReference: !exact },
+    modelThreads: Math.max(1, num(env.KIRIN_MODEL_THREADS, 1)),
+  };
+}
 
 /** Everything the service reads from its environment, with the embedded defaults. */
 export interface ServiceConfig {

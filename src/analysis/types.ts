@@ -2,6 +2,9 @@ import type { Box } from '../vision/geometry.js';
 
 export type Point2 = [number, number];
 
+/** Left eye, right eye, nose tip, left mouth corner, right mouth corner ("left" = the image's left). */
+export type Keypoints = [Point2, Point2, Point2, Point2, Point2];
+
 /** One face as measured in one analysed frame. Every position is in source pixels (display orientation). */
 export interface FaceSighting {
   box: Box;
@@ -14,8 +17,7 @@ export interface FaceSighting {
   mouthInFrame: boolean;
   /** Something (a hand, a microphone, an object) covers the lips. */
   mouthHidden: boolean;
-  /** Left eye, right eye, nose tip, left mouth corner, right mouth corner ("left" = the image's left). */
-  keypoints: Point2[];
+  keypoints: Keypoints;
   /** The lip contour: the outer lip line, then the inner one, each going round from the left corner. */
   lips: Point2[];
   /** Variance of the Laplacian of the face at a fixed size (higher is sharper). */
@@ -72,7 +74,7 @@ export interface VoiceActivity {
 export interface FaceSample {
   timeMs: number;
   box: Box;
-  keypoints: Point2[];
+  keypoints: Keypoints;
   lips: Point2[];
 }
 

@@ -104,6 +104,10 @@ const faceData = {
     required: ['face_id', 'face_image', 'start_time', 'end_time'],
     properties: {
       face_id: { type: 'string', description: '"0", "1", … in order of start_time (ties: left to right)' },
+      person_id: {
+        type: 'string',
+        description: 'Extension: the same for every face of one person (after gaps of more than 1 s, across cuts), judged by appearance; "person_0", … in order of first appearance, shared with rejected_faces',
+      },
       face_image: { type: 'string', description: 'Signed URL of a JPEG crop of the face, valid as long as the session' },
       start_time: { type: 'integer', description: 'ms from the first displayed frame' },
       end_time: { type: 'integer', description: 'ms; the end of the usable interval' },
@@ -121,6 +125,7 @@ const rejectedFaces = {
     type: 'object',
     properties: {
       reason: { type: 'string', enum: ['too_small', 'turned_away', 'mouth_out_of_frame', 'mouth_hidden', 'blurry', 'too_short'] },
+      person_id: { type: 'string', description: 'as in face_data' },
       start_time: { type: 'integer' },
       end_time: { type: 'integer' },
       speaking,

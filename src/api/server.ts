@@ -99,15 +99,15 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     // an upload cut at the size limit leaves its body unread: close rather than reuse the connection
     if (isKirinError(err) && err.code === ErrorCode.FileTooLarge) reply.header('connection', 'close');
     if (isKirinError(err)) return sendError(reply, httpStatusOf(err.code), err.code, err.message);
-    if (isDatabaseUnavailable(err)) {
-      // the outage is logged once, by the pool (DependencyHealth), not here per request
-      reply.header('retry-after', String(RETRY_AFTER_S));
-      return sendError(reply, 503, ErrorCode.DependencyHttpError, 'the database is unavailable; retry later');
-    }
     if (isDiskFull(err)) {
       d.disk?.noteFull();
       req.log.warn({ err }, 'disk full');
       return sendDiskFull(reply, req.routeOptions.url === '/v1/videos' ? 'the upload' : 'the request');
+    }
+    if (isDatabaseUnavailable(err)) {
+      // the outage is logged once, by the pool (DependencyHealth), not here per request
+      reply.header('retry-after', String(RETRY_AFTER_S));
+      return sendError(reply, 503, ErrorCode.DependencyHttpError, 'the database is unavailable; retry later');
     }
     const e = err as { validation?: unknown; statusCode?: number; message: string; code?: string };
     if (e.validation) return sendError(reply, 400, ErrorCode.BadRequest, `invalid request: ${e.message}`);

@@ -1,6 +1,6 @@
 import { promises as dns } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
-import { ErrorCode, KirinError } from '../errors.ts';
+import { ErrorCode, KirinError } from '../errors.js';
 
 /**
  * The rules for a URL the service connects to on a client's behalf (`video_url`, `callback_url`;

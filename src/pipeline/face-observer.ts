@@ -1,17 +1,16 @@
-import type { FaceSighting, Point2 } from '../analysis/types.js';
+import type { FaceSighting, Keypoints, Point2 } from '../analysis/types.js';
 import { mouthInFrame, sharpness } from '../vision/face-features.js';
 import { headPose } from '../vision/head-pose.js';
+import { mouthCover } from '../vision/mouth-cover.js';
 import { keypointsOf, lipsOf } from '../vision/face-landmarks.js';
 import { meshCropFor, type FaceLandmarks } from '../vision/face-mesh.js';
-import { boxCenter, iou, oneFace, scaleBox, squareAround, type Box } from '../vision/geometry.js';
+import { boxCenter, iou, oneFace, scaleBox, type Box } from '../vision/geometry.js';
 import type { RgbImage } from '../vision/image.js';
 import type { FaceModels } from '../vision/models.js';
 import type { LookRequest, ModelCalls, Observer } from './stages.js';
 
 /** How sure the mesh must be that its crop holds a face. */
 const MIN_MESH_CONFIDENCE = 0.5;
-/** Embedding crop: the landmarks' box enlarged a little, as the descriptor net expects. */
-const EMBED_CROP_FACTOR = 1.3;
 
 /**
  * The observer stage on real frames: runs the face models on the analysed (scaled-down) frame
@@ -64,8 +63,9 @@ export class FaceObserver implements Observer {
   private async embedOn(img: RgbImage, faces: FaceSighting[]): Promise<void> {
     if (!faces.length) return;
     this.calls.embedder += faces.length;
-    const crops = faces.map((f) => squareAround(scaleBox(f.box, 1 / this.scale), EMBED_CROP_FACTOR));
-    const vectors = await this.models.embedder.embed(img, crops);
+    // the descriptor net is fed the face aligned on its 5 keypoints (in pixels of the analysed frame)
+    const k = 1 / this.scale;
+    const vectors = await this.models.embedder.embedAligned(img, faces.map((f) => f.keypoints.map(([x, y]): Point2 => [x * k, y * k]) as Keypoints));
     faces.forEach((f, i) => (f.embedding = vectors[i]));
   }
 
@@ -85,9 +85,9 @@ export class FaceObserver implements Observer {
       yaw: pose.yaw,
       pitch: pose.pitch,
       mouthInFrame: mouthInFrame(m.points, img.width, img.height),
-      mouthHidden: false, // WIP: mouth-cover.ts
+      mouthHidden: mouthCover(img, m.points).hidden,
       sharpness: sharpness(img, m.box),
-      keypoints: keypointsOf(m.points).map(toSource),
+      keypoints: keypointsOf(m.points).map(toSource) as Keypoints,
       lips: lipsOf(m.points).map(toSource),
     };
   }

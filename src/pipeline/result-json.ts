@@ -30,14 +30,16 @@ export interface AudioJson {
 /** Plain data of one analysed video (what a worker thread hands back), before URLs are made. */
 export interface IdentifySummary {
   video: { duration_ms: number; width: number; height: number; fps: number; format: string };
-  faces: { face_id: string; start_time: number; end_time: number; box: Box; score: number; speaking: SpanJson[]; picture_file: string; track: TrackJson }[];
-  rejected_faces: { reason: string; start_time: number; end_time: number; speaking: SpanJson[]; track?: TrackJson }[];
+  faces: { face_id: string; person_id: string; start_time: number; end_time: number; box: Box; score: number; speaking: SpanJson[]; picture_file: string; track: TrackJson }[];
+  rejected_faces: { reason: string; person_id: string; start_time: number; end_time: number; speaking: SpanJson[]; track?: TrackJson }[];
   audio: AudioJson;
 }
 
 /** One entry of data.face_data: the seed's four fields plus documented additions. */
 export interface FaceDataEntry {
   face_id: string;
+  /** Extension: the same for every face_id of one person, judged by appearance. */
+  person_id: string;
   face_image: string;
   start_time: number;
   end_time: number;
@@ -97,6 +99,7 @@ export function summarize(video: IdentifiedVideo): IdentifySummary {
     },
     faces: analysis.result.faces.map((f, i) => ({
       face_id: f.faceId,
+      person_id: f.personId,
       start_time: Math.round(f.startMs),
       end_time: Math.round(f.endMs),
       box: pictures[i].box,
@@ -107,6 +110,7 @@ export function summarize(video: IdentifiedVideo): IdentifySummary {
     })),
     rejected_faces: analysis.result.rejected.map((r) => ({
       reason: r.reason,
+      person_id: r.personId,
       start_time: Math.round(r.startMs),
       end_time: Math.round(r.endMs),
       speaking: spansJson(r.speaking),
@@ -127,6 +131,7 @@ export function buildResultJson(summary: IdentifySummary, ctx: ResultContext): R
       final_unit_deduction: ctx.finalUnitDeduction ?? '1',
       face_data: summary.faces.map((f) => ({
         face_id: f.face_id,
+        person_id: f.person_id,
         face_image: ctx.imageUrl(f),
         start_time: f.start_time,
         end_time: f.end_time,

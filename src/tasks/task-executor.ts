@@ -133,7 +133,7 @@ export class TaskExecutor {
     });
     const sessionData = {
       video: summary.video,
-      faces: summary.faces.map((f) => ({ face_id: f.face_id, file_id: fileIds.get(f.face_id)!, start_time: f.start_time, end_time: f.end_time, box: f.box, score: f.score, speaking: f.speaking })),
+      faces: summary.faces.map((f) => ({ face_id: f.face_id, person_id: f.person_id, file_id: fileIds.get(f.face_id)!, start_time: f.start_time, end_time: f.end_time, box: f.box, score: f.score, speaking: f.speaking })),
       rejected_faces: summary.rejected_faces.map(({ track: _t, ...r }) => r),
       audio: summary.audio,
       tracks: {

@@ -1,4 +1,5 @@
 import type { Point3 } from './geometry.js';
+import type { Keypoints, Point2 } from '../analysis/types.js';
 
 // MediaPipe FaceMesh indices. The mesh's "right" is the subject's right, which is the image's left.
 const EYE_IMAGE_LEFT = [33, 133, 159, 145];
@@ -11,8 +12,6 @@ const LIPS_OUTER = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 4
 /** Inner lip line, the same way round. */
 const LIPS_INNER = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95];
 
-type Point2 = [number, number];
-
 const mean = (points: readonly Point3[], idx: readonly number[]): Point2 => {
   let x = 0, y = 0;
   for (const i of idx) {
@@ -23,7 +22,7 @@ const mean = (points: readonly Point3[], idx: readonly number[]): Point2 => {
 };
 
 /** The 5 alignment keypoints: left eye, right eye, nose tip, left and right mouth corner (image left/right). */
-export function keypointsOf(points: readonly Point3[]): Point2[] {
+export function keypointsOf(points: readonly Point3[]): Keypoints {
   const at = (i: number): Point2 => [points[i][0], points[i][1]];
   return [mean(points, EYE_IMAGE_LEFT), mean(points, EYE_IMAGE_RIGHT), at(NOSE_TIP), at(MOUTH_IMAGE_LEFT), at(MOUTH_IMAGE_RIGHT)];
 }

@@ -11,15 +11,16 @@ export function person(id: number, dims = 16): Float32Array {
 }
 
 export function face(x: number, overrides: Partial<FaceSighting> = {}): FaceSighting {
+  const y = 100;
   return {
-    box: { x, y: 100, width: 150, height: 180 },
+    box: { x, y, width: 150, height: 180 },
     confidence: 0.99,
     yaw: 0,
     pitch: 0,
     mouthInFrame: true,
     mouthHidden: false,
     sharpness: 500,
-    keypoints: [],
+    keypoints: [[x + 45, y + 60], [x + 105, y + 60], [x + 75, y + 100], [x + 50, y + 135], [x + 100, y + 135]],
     lips: [],
     ...overrides,
   };

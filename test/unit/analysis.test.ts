@@ -166,6 +166,6 @@ describe('face ids', () => {
 
   it('no face is not an error', () => {
     const r = analyze(frames(0, 90, () => []), 90);
-    assert.deepEqual(r, { faces: [], rejected: [] });
+    assert.deepEqual(r, { faces: [], rejected: [], audio: { present: false, speech: [] } });
   });
 });
