@@ -16,7 +16,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { headPose as meshAxisPose } from '../src/vision/face-features.ts';
+import { meshAxisPose } from '../src/vision/face-features.ts';
 import { headPose } from '../src/vision/head-pose.ts';
 import { CANONICAL_FACE, POSE_LANDMARKS } from '../src/vision/canonical-face.ts';
 import type { Point3 } from '../src/vision/geometry.ts';

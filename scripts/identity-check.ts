@@ -13,9 +13,9 @@ import { spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { meshKeypoints } from '../src/vision/face-align.ts';
+import { keypointsOf } from '../src/vision/face-landmarks.ts';
 import { FaceEmbedder, meanEmbedding, similarity } from '../src/vision/face-embedding.ts';
-import { headPose } from '../src/vision/face-features.ts';
+import { headPose } from '../src/vision/head-pose.ts';
 import { FaceDetector } from '../src/vision/face-detector.ts';
 import { FaceMesh, meshCropFor, type FaceLandmarks } from '../src/vision/face-mesh.ts';
 import { loadFaceRecognitionModel } from '../src/vision/face-recognition-model.ts';
@@ -120,7 +120,7 @@ class Sampler {
   }
 
   async vectors(img: RgbImage, m: FaceLandmarks): Promise<Record<string, Float32Array>> {
-    const kp = meshKeypoints(m.points);
+    const kp = keypointsOf(m.points);
     const crop: Box = squareAround(m.box, 1.3);
     const timed = async (name: string, f: () => Promise<Float32Array[]>) => {
       const t = performance.now();

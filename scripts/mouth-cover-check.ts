@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeFrames } from '../src/media/decode.ts';
 import { probeVideo } from '../src/media/probe.ts';
-import { headPose } from '../src/vision/face-features.ts';
+import { headPose } from '../src/vision/head-pose.ts';
 import { meshCropFor, type FaceLandmarks } from '../src/vision/face-mesh.ts';
 import { sameFace, type Box, type Point3 } from '../src/vision/geometry.ts';
 import type { RgbImage } from '../src/vision/image.ts';

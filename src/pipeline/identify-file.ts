@@ -5,6 +5,7 @@ import type { AnalysisConfig } from '../analysis/config.js';
 import type { FaceSighting } from '../analysis/types.js';
 import { DEFAULT_ENGINE, type EngineConfig } from '../config.js';
 import { cutFaceImage } from '../media/face-image.js';
+import { frameTimes } from '../media/frame-times.js';
 import type { VideoInfo } from '../media/types.js';
 import { validateVideoFile } from '../media/validate.js';
 import { loadFaceModels } from '../vision/models.js';
@@ -20,6 +21,8 @@ export interface IdentifyFileOptions {
   sampling?: Partial<SamplingOptions>;
   /** Decode the soundtrack and say who is speaking (default true). */
   audio?: boolean;
+  /** List the time of every frame too (one ffprobe pass beside the analysis), for per-frame tracks. */
+  frameTimes?: boolean;
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
 }
@@ -35,6 +38,8 @@ export interface IdentifiedVideo {
   analysis: VideoAnalysis;
   /** One picture per accepted face, in face_id order. */
   pictures: FacePicture[];
+  /** The time of every frame of the video (ms, ascending), when asked for. */
+  frameTimesMs?: number[];
 }
 
 /** Validates a local video file, analyses it and cuts a picture of every usable face. */
@@ -44,8 +49,10 @@ export async function identifyFile(path: string, opts: IdentifyFileOptions): Pro
   // the models load (once per process; ~1 s of work on this thread) while ffmpeg starts decoding:
   // loading them during validation instead would hold up ffprobe's answer and so the decoder
   const engine = opts.engine ?? DEFAULT_ENGINE;
-  const models = loadFaceModels();
+  const models = loadFaceModels({ threads: engine.modelThreads });
   models.catch(() => undefined);
+  const times = opts.frameTimes ? frameTimes(path, info, { signal: opts.signal }) : undefined;
+  times?.catch(() => undefined);
   const analysis = await analyzeVideo(path, info, models, {
     config: { ...engine.analysis, ...opts.config },
     sampling: { ...engine.sampling, ...opts.sampling },
@@ -70,7 +77,7 @@ export async function identifyFile(path: string, opts: IdentifyFileOptions): Pro
   };
   const failed = (await Promise.allSettled([cutNext(), cutNext()])).find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
-  return { info, analysis, pictures };
+  return { info, analysis, pictures, ...(times ? { frameTimesMs: await times } : {}) };
 }
 
 function pictureBox(s: FaceSighting, info: VideoInfo): FacePicture['box'] {

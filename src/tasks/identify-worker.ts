@@ -2,6 +2,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
+import { loadEngineConfig } from '../config.js';
 import { isKirinError } from '../errors.js';
 import { identifyFile } from '../pipeline/identify-file.js';
 import { summarize } from '../pipeline/result-json.js';
@@ -17,6 +18,9 @@ const port = parentPort;
 if (!port) throw new Error('identify-worker must run in a worker thread');
 const send = (m: WorkerReply) => port.postMessage(m);
 
+/** The engine's settings, read once when the thread starts. */
+const engine = loadEngineConfig(process.env);
+
 let current: { jobId: string; abort: AbortController; done: Promise<void> } | undefined;
 
 async function run(req: RunJob, signal: AbortSignal): Promise<void> {
@@ -24,6 +28,7 @@ async function run(req: RunJob, signal: AbortSignal): Promise<void> {
     let lastSent = 0;
     const video = await identifyFile(req.videoPath, {
       outDir: req.outDir,
+      engine,
       signal,
       onProgress: (f) => {
         if (f - lastSent >= 0.02 || f === 1) {

@@ -108,15 +108,3 @@ export function warpInto(img: RgbImage, toSource: Similarity, size: number, out:
     }
   }
 }
-
-// MediaPipe FaceMesh landmark indices of the five keypoints (viewer's left first)
-const MESH_EYE_CORNERS: readonly (readonly [number, number])[] = [[33, 133], [362, 263]];
-const MESH_NOSE_TIP = 1;
-const MESH_MOUTH_CORNERS = [61, 291] as const;
-
-/** The five keypoints of a face from its 468 FaceMesh landmarks (x, y of each; eye centres halfway between the corners). */
-export function meshKeypoints(points: readonly (readonly number[])[]): FaceKeypoints {
-  const mid = ([a, b]: readonly [number, number]): Point2 => [(points[a][0] + points[b][0]) / 2, (points[a][1] + points[b][1]) / 2];
-  const at = (i: number): Point2 => [points[i][0], points[i][1]];
-  return canonicalKeypoints([mid(MESH_EYE_CORNERS[0]), mid(MESH_EYE_CORNERS[1]), at(MESH_NOSE_TIP), at(MESH_MOUTH_CORNERS[0]), at(MESH_MOUTH_CORNERS[1])]);
-}

@@ -12,10 +12,11 @@ const MOUTH = [61, 291, 0, 17, 37, 267, 84, 314, 13, 14, 78, 308];
 const deg = (rad: number) => (rad * 180) / Math.PI;
 
 /**
- * Head yaw and pitch in degrees from the 3D mesh: the cheek-to-cheek axis turns out of the
- * image plane with yaw, the forehead-to-chin axis with pitch.
+ * The earlier head pose: yaw and pitch in degrees from two axes of the 3D mesh (cheek to cheek
+ * turns out of the image plane with yaw, forehead to chin with pitch). It under-reads yaw near
+ * 45°; the engine uses head-pose.ts. Kept only to compare against (scripts/head-pose-check.ts).
  */
-export function headPose(points: readonly Point3[]): { yaw: number; pitch: number } {
+export function meshAxisPose(points: readonly Point3[]): { yaw: number; pitch: number } {
   const [rx, , rz] = points[CHEEK_RIGHT];
   const [lx, , lz] = points[CHEEK_LEFT];
   const [, ty, tz] = points[FOREHEAD];

@@ -2,8 +2,9 @@ import type { Point3 } from './geometry.js';
 import type { Keypoints, Point2 } from '../analysis/types.js';
 
 // MediaPipe FaceMesh indices. The mesh's "right" is the subject's right, which is the image's left.
-const EYE_IMAGE_LEFT = [33, 133, 159, 145];
-const EYE_IMAGE_RIGHT = [362, 263, 386, 374];
+/** Each eye's two corners: its centre is taken halfway between them (as the embedder's alignment was measured). */
+const EYE_IMAGE_LEFT = [33, 133];
+const EYE_IMAGE_RIGHT = [362, 263];
 const NOSE_TIP = 1;
 const MOUTH_IMAGE_LEFT = 61;
 const MOUTH_IMAGE_RIGHT = 291;

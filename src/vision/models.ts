@@ -13,23 +13,25 @@ export interface FaceModels {
 
 let loaded: Promise<FaceModels> | undefined;
 
-async function runner(name: HumanModelName): Promise<ModelRunner> {
-  const model = await loadOnnxHumanModel(name);
+async function runner(name: HumanModelName, threads: number): Promise<ModelRunner> {
+  const model = await loadOnnxHumanModel(name, { threads });
   return { run: (input, dims) => model.runWithDims(input, dims) };
 }
 
-async function recognitionRunner(): Promise<ModelRunner> {
-  const model = await loadFaceRecognitionModel();
+async function recognitionRunner(threads: number): Promise<ModelRunner> {
+  const model = await loadFaceRecognitionModel({ threads });
   return { run: (input, dims) => model.runWithDims(input, dims) };
 }
 
 /**
  * Loads the three face models once per process, run by onnxruntime: detector and mesh converted
  * from @vladmandic/human's tfjs models, the embedder built from @vladmandic/face-api's weights.
+ * `threads` (onnxruntime intra-op threads per run) is taken from the first call.
  */
-export function loadFaceModels(): Promise<FaceModels> {
+export function loadFaceModels(opts: { threads?: number } = {}): Promise<FaceModels> {
+  const threads = opts.threads ?? 1;
   loaded ??= (async () => {
-    const [detector, mesh, embedder] = await Promise.all([runner('blazeface'), runner('facemesh'), recognitionRunner()]);
+    const [detector, mesh, embedder] = await Promise.all([runner('blazeface', threads), runner('facemesh', threads), recognitionRunner(threads)]);
     return { detector: new FaceDetector(detector), mesh: new FaceMesh(mesh), embedder: new FaceEmbedder(embedder) };
   })();
   return loaded;

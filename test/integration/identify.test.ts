@@ -9,11 +9,11 @@ import { ffmpeg, makeSegmentsVideo, makeTempDir, setRotation, type Segment, type
 /** Videos made at test time from real face photos; every boundary sits on a frame (30 fps). */
 describe('identify a video end to end', () => {
   let tmp: TempDir;
-  let a: string, b: string, c: string;
+  let a: string, b: string, c: string, d: string;
 
   before(async () => {
     tmp = await makeTempDir('kirin-identify-');
-    [a, b, c] = await Promise.all([portrait('a', tmp.file('a.png')), portrait('b', tmp.file('b.png')), portrait('c', tmp.file('c.png'))]);
+    [a, b, c, d] = await Promise.all((['a', 'b', 'c', 'd'] as const).map((p) => portrait(p, tmp.file(`${p}.png`))));
   });
   after(() => tmp.cleanup());
 
@@ -72,6 +72,16 @@ describe('identify a video end to end', () => {
   it('two people swapping in place at a hard cut get two ids', async () => {
     const { faces } = await run('swap', [{ seconds: 3, image: a, fit: 0.8 }, { seconds: 3, image: c, fit: 0.8 }]);
     assert.deepEqual(faces, [['0', 0, 3000], ['1', 3000, 6000]]);
+  });
+
+  it('two look-alikes (same photo, light and framing) replacing each other at a hard cut get two ids', async () => {
+    const { faces } = await run('lookalike', [{ seconds: 3, image: b, fit: 0.8 }, { seconds: 3, image: d, fit: 0.8 }]);
+    assert.deepEqual(faces, [['0', 0, 3000], ['1', 3000, 6000]]);
+  });
+
+  it('the same person across a hard cut to a closer shot keeps one id', async () => {
+    const { faces } = await run('recut', [{ seconds: 3, image: b, fit: 0.6 }, { seconds: 3, image: b, fit: 0.9 }]);
+    assert.deepEqual(faces, [['0', 0, 6000]]);
   });
 
   it('B-frames left undecoded (the default) move no boundary by more than a frame from a full decode', async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { DEFAULT_ANALYSIS_CONFIG } from '../../src/analysis/config.ts';
-import { applySimilarity, canonicalKeypoints, fitSimilarity, invertSimilarity, meshKeypoints, warpInto, type FaceKeypoints, type Point2 } from '../../src/vision/face-align.ts';
+import { keypointsOf } from '../../src/vision/face-landmarks.ts';
+import { applySimilarity, canonicalKeypoints, fitSimilarity, invertSimilarity, warpInto, type FaceKeypoints, type Point2 } from '../../src/vision/face-align.ts';
 import { FaceEmbedder, alignmentTemplate, meanEmbedding, similarity } from '../../src/vision/face-embedding.ts';
 import { meshCropFor } from '../../src/vision/face-mesh.ts';
 import { loadFaceRecognitionModel } from '../../src/vision/face-recognition-model.ts';
@@ -89,7 +90,7 @@ async function facesOn(models: FaceModels, img: RgbImage): Promise<PhotoFace[]> 
     let [m] = await models.mesh.run(img, [meshCropFor(d.box)]);
     [m] = await models.mesh.run(img, [meshCropFor(m.box)]);
     if (m.confidence < 0.5) continue;
-    const k = meshKeypoints(m.points);
+    const k = keypointsOf(m.points);
     faces.push({ keypoints: k, centre: [m.box.x + m.box.width / 2, m.box.y + m.box.height / 2] });
   }
   return faces.sort((a, b) => a.centre[0] - b.centre[0]);

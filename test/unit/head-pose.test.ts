@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CANONICAL_FACE, POSE_LANDMARKS } from '../../src/vision/canonical-face.ts';
-import { headPose as meshAxisPose } from '../../src/vision/face-features.ts';
+import { meshAxisPose } from '../../src/vision/face-features.ts';
 import type { Point3 } from '../../src/vision/geometry.ts';
 import { headPose } from '../../src/vision/head-pose.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { headPose } from '../../src/vision/face-features.ts';
+import { headPose } from '../../src/vision/head-pose.ts';
 import { meshCropFor, type FaceLandmarks } from '../../src/vision/face-mesh.ts';
 import type { Point3 } from '../../src/vision/geometry.ts';
 import type { RgbImage } from '../../src/vision/image.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FrameRing } from '../../src/pipeline/frame-ring.ts';
-import { headPose, mouthInFrame, sharpness } from '../../src/vision/face-features.ts';
+import { meshAxisPose, mouthInFrame, sharpness } from '../../src/vision/face-features.ts';
 import { iou, sameFace, squareAround, squareTiles } from '../../src/vision/geometry.ts';
 import { yuv420pToRgb } from '../../src/vision/image.ts';
 import { CutDetector } from '../../src/vision/scene-cut.ts';
@@ -36,9 +36,9 @@ describe('face features', () => {
   };
 
   it('head pose from the 3D landmarks', () => {
-    const p = headPose(mesh(30, -20));
+    const p = meshAxisPose(mesh(30, -20));
     assert.ok(Math.abs(p.yaw - 30) < 0.01 && Math.abs(p.pitch + 20) < 0.01, JSON.stringify(p));
-    assert.deepEqual(headPose(mesh(0, 0)), { yaw: 0, pitch: 0 });
+    assert.deepEqual(meshAxisPose(mesh(0, 0)), { yaw: 0, pitch: 0 });
   });
 
   it('mouth inside the frame', () => {

@@ -23,7 +23,7 @@ export interface OnnxHumanModel {
 export interface OnnxHumanModelOptions {
   /** Outputs to compute (tfjs node names), as for tfjs `execute(input, outputs)`; default: what `execute(input)` returns. */
   outputs?: string[];
-  /** Intra-op threads; default $KIRIN_MODEL_THREADS or 1. */
+  /** Intra-op threads; default 1. */
   threads?: number;
 }
 
@@ -43,7 +43,7 @@ export async function openOnnxModel(label: string, converted: OnnxConversion, op
   const session = await ort.InferenceSession.create(converted.bytes, {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
-    intraOpNumThreads: opts.threads ?? (Number(process.env.KIRIN_MODEL_THREADS) || 1),
+    intraOpNumThreads: opts.threads ?? 1,
     interOpNumThreads: 1,
   });
   const t2 = performance.now();
