@@ -10,6 +10,10 @@ export const ErrorCode = {
   ResolutionNotSupported: '014001106',
   DimensionsOutOfRange: '014001107',
   Unreadable: '014001108',
+  /** A lip-sync plan check's sound_file is not MP3, WAV or M4A (judged from the bytes). */
+  SoundFileFormat: '014001109',
+  /** A lip-sync plan check's sound_file is unreadable: no audio stream, corrupt, or of unknown length. */
+  SoundFileUnreadable: '014001110',
   SessionUnknown: '014001201',
   Cancelled: '014001301',
   RateLimited: '014001401',

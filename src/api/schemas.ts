@@ -219,3 +219,121 @@ export const errorResponses = {
   404: { $ref: 'Error#' },
   429: { description: 'Rate, concurrency or queue limit (014001401); the Retry-After header says how many seconds to wait', $ref: 'Error#' },
 } as const;
+
+// ---- the lip-sync plan check (POST /v1/sessions/{session_id}/lip-sync-check)
+
+const msTime = (description: string, minimum = 0) => ({ type: 'integer', minimum, maximum: 2_147_483_647, description }) as const;
+
+const audioSource = {
+  audio_duration_ms: msTime('the audio\'s length in ms, when you know it (instead of sound_file)'),
+  sound_file: {
+    type: 'string',
+    maxLength: 8192,
+    description: 'URL of the audio (instead of audio_duration_ms): fetched under the same rules as video_url (http/https, public addresses only unless KIRIN_ALLOW_PRIVATE_URLS=1, ports 80/443 or KIRIN_URL_PORTS), at most 5 MB, MP3, WAV or M4A judged from the bytes; its length is measured with ffprobe',
+  },
+} as const;
+
+export const lipSyncCheckBody = {
+  type: 'object',
+  required: ['face_choose'],
+  description: 'Kling\'s advanced lip-sync face_choose, and the audio it crops from: audio_duration_ms or sound_file, at the top level for every entry or in an entry for that entry alone (exactly one at each level used). Other fields of an entry (sound_volume, original_audio_volume, …) are accepted and ignored.',
+  properties: {
+    face_choose: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 10,
+      items: {
+        type: 'object',
+        required: ['face_id', 'sound_start_time', 'sound_end_time', 'sound_insert_time'],
+        properties: {
+          face_id: { type: 'string', maxLength: 100, description: 'a face_id of the session' },
+          sound_start_time: msTime('where the crop starts, ms on the audio\'s clock'),
+          sound_end_time: msTime('where the crop ends, ms on the audio\'s clock'),
+          sound_insert_time: msTime('where the crop is inserted, ms on the video\'s clock (from its first displayed frame)'),
+          ...audioSource,
+        },
+      },
+    },
+    ...audioSource,
+  },
+} as const;
+
+const span = {
+  type: 'object',
+  required: ['start_time', 'end_time'],
+  properties: { start_time: { type: 'integer' }, end_time: { type: 'integer' } },
+} as const;
+
+export const lipSyncCheckAnswer = {
+  type: 'object',
+  required: ['code', 'message', 'request_id', 'data'],
+  properties: {
+    code: { type: 'integer', const: 0 },
+    message: { type: 'string', const: 'SUCCEED' },
+    request_id: { type: 'string' },
+    data: {
+      type: 'object',
+      required: ['session_id', 'accepted', 'video', 'checks'],
+      properties: {
+        session_id: { type: 'string' },
+        accepted: { type: 'boolean', description: 'true when every face choice is accepted: the lip-sync step would take this plan' },
+        video: { type: 'object', properties: { duration_ms: { type: 'integer' } } },
+        checks: {
+          type: 'array',
+          description: 'one per face_choose entry, in order',
+          items: {
+            type: 'object',
+            required: ['index', 'face_id', 'accepted', 'audio', 'cropped_ms', 'inserted', 'face', 'overlap_ms', 'problems', 'insert_time_range', 'nearest_insert_time'],
+            properties: {
+              index: { type: 'integer', description: 'the entry\'s index in face_choose' },
+              face_id: { type: 'string' },
+              accepted: { type: 'boolean', description: 'true when problems is empty' },
+              audio: {
+                type: 'object',
+                required: ['source', 'duration_ms'],
+                properties: {
+                  source: { type: 'string', enum: ['audio_duration_ms', 'sound_file'] },
+                  duration_ms: { type: 'integer' },
+                  format: { type: 'string', enum: ['mp3', 'wav', 'm4a'], description: 'sound_file only, judged from the bytes' },
+                  codec: { type: 'string', description: 'sound_file only, e.g. pcm_s16le, mp3, aac' },
+                  size_bytes: { type: 'integer', description: 'sound_file only' },
+                },
+              },
+              cropped_ms: { type: 'integer', description: 'sound_end_time - sound_start_time' },
+              inserted: { ...span, description: 'where the crop lands in the video: sound_insert_time to sound_insert_time + cropped_ms' },
+              face: { type: ['object', 'null'], required: ['start_time', 'end_time'], properties: span.properties, description: 'the face\'s usable interval in the session; null for an unknown face_id' },
+              overlap_ms: { type: ['integer', 'null'], description: 'how long the inserted span overlaps the face\'s interval; null for an unknown face_id' },
+              problems: {
+                type: 'array',
+                description: 'every rule this choice breaks; [] when accepted',
+                items: {
+                  type: 'object',
+                  required: ['code', 'rule', 'message'],
+                  properties: {
+                    code: { type: 'string', enum: ['014001501', '014001502', '014001503', '014001504', '014001505', '014001506'] },
+                    rule: {
+                      type: 'string',
+                      enum: ['audio_duration_out_of_range', 'cropped_audio_too_short', 'crop_past_audio_end', 'insert_outside_video', 'face_overlap_too_short', 'face_id_unknown'],
+                      description: '014001501 audio_duration_out_of_range: the audio is not 2–60 s long; 014001502 cropped_audio_too_short: sound_end_time - sound_start_time < 2 s; 014001503 crop_past_audio_end: sound_end_time is later than the audio\'s end; 014001504 insert_outside_video: the inserted span starts before 0 or ends after the video; 014001505 face_overlap_too_short: it overlaps the face\'s interval by less than 2 s; 014001506 face_id_unknown: no such face in the session',
+                    },
+                    message: { type: 'string', description: 'names the measured value and the limit' },
+                  },
+                },
+              },
+              insert_time_range: {
+                type: ['object', 'null'],
+                required: ['earliest', 'latest'],
+                properties: { earliest: { type: 'integer' }, latest: { type: 'integer' } },
+                description: 'every sound_insert_time (inclusive) at which this crop lies inside the video and overlaps the face by at least 2 s; null when none does (crop under 2 s, face interval under 2 s, crop longer than the room, unknown face)',
+              },
+              nearest_insert_time: {
+                type: ['integer', 'null'],
+                description: 'the valid sound_insert_time nearest to the one asked (itself when valid); null when insert_time_range is null. Moving the insert fixes only 014001504/014001505',
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;

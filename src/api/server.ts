@@ -28,6 +28,7 @@ import { TaskAdmission } from './task-admission.js';
 import { TooManyRequests } from './too-many-requests.js';
 import { receiveUpload } from './upload.js';
 import { diskRoom, sendDiskFull } from './disk-full.js';
+import { lipSyncCheckRoutes } from './routes/lip-sync-check.js';
 import { isDiskFull, type DiskSpace } from '../storage/disk-space.js';
 
 export interface ApiDeps {
@@ -321,6 +322,8 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
       audio: data.audio,
     };
   });
+
+  await app.register(lipSyncCheckRoutes, { deps: d, onRequest: secured.onRequest, limitFetches: limits.creates });
 
   // ---- signed face pictures, no key needed
   app.get('/files/:name', {
