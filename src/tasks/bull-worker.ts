@@ -5,6 +5,7 @@ import type { ServiceConfig } from '../config.js';
 import { ErrorCode, KirinError, isKirinError } from '../errors.js';
 import type { Db } from '../storage/database.js';
 import { isDatabaseUnavailable } from '../storage/db-availability.js';
+import { isDiskFull } from '../storage/disk-space.js';
 import { QUEUE_NAME, queueOptions, type TaskJob } from './bull-queue.js';
 import { processName, type ErrorPolicy, type TaskExecutor } from './task-executor.js';
 import type { DrainReport } from './task-runner.js';
@@ -90,8 +91,9 @@ export class BullTaskWorker {
       if (!this.d.dbHealth.available) throw new DatabaseAway();
       await this.process(job);
     } catch (e) {
-      if (!(e instanceof DatabaseAway || isDatabaseUnavailable(e))) throw e;
-      // the task stays `processing`; its next delivery claims it again
+      if (!(e instanceof DatabaseAway || isDatabaseUnavailable(e) || isDiskFull(e))) throw e;
+      // a passing condition, not the task's fault: it stays `processing`, no attempt is used, and
+      // its next delivery claims it again
       await job.moveToDelayed(Date.now() + DB_WAIT_MS, token);
       throw new DelayedError();
     }
@@ -104,7 +106,7 @@ export class BullTaskWorker {
     this.running.set(task.id, ac);
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const policy: ErrorPolicy = (e) => {
-      if (this.closing || isDatabaseUnavailable(e)) return 'retry';
+      if (this.closing || isDatabaseUnavailable(e) || isDiskFull(e)) return 'retry';
       if (isKirinError(e) && e.code !== ErrorCode.Internal) return 'fail'; // the input's fault: the same every time
       return lastAttempt ? 'fail' : 'retry';
     };
