@@ -41,6 +41,7 @@ describe('service: auth, operations routes, create validation', () => {
     ['DELETE', '/v1/videos/vid_abc'],
     ['POST', '/v1/videos/identify-face', { video_url: 'https://example.com/a.mp4' }],
     ['GET', '/v1/sessions/sess_abc'],
+    ['POST', '/v1/sessions/sess_abc/lip-sync-check', { face_choose: [{ face_id: '0', sound_start_time: 0, sound_end_time: 2000, sound_insert_time: 0 }], sound_file: 'https://example.com/a.wav' }],
   ];
 
   const badKeys: Array<[string, Record<string, string> | null | string]> = [
