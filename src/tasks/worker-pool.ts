@@ -20,7 +20,9 @@ interface Slot {
 /** A thread that has not wound a cancelled job down by then is terminated after all. */
 const STOP_GRACE_MS = 30_000;
 
-const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
+// compiled (dist/), a thread runs the compiled body; run from src/ through tsx, a thread first
+// registers tsx (worker-entry.mjs), as a thread does not inherit the loader bin/kirin.js registered
+const ENTRY = import.meta.url.endsWith('.ts') ? new URL('./worker-entry.mjs', import.meta.url) : new URL('./identify-worker.js', import.meta.url);
 
 /**
  * A fixed number of worker threads, each with its own copy of the models, running one analysis
