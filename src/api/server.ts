@@ -29,6 +29,7 @@ import { TooManyRequests } from './too-many-requests.js';
 import { receiveUpload } from './upload.js';
 import { diskRoom, sendDiskFull } from './disk-full.js';
 import { lipSyncCheckRoutes } from './routes/lip-sync-check.js';
+import { tracksRoutes } from './routes/tracks.js';
 import { isDiskFull, type DiskSpace } from '../storage/disk-space.js';
 
 export interface ApiDeps {
@@ -173,22 +174,8 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     schema: { summary: 'Cancel a pending or processing task (it fails with 014001301)', tags: ['tasks'], params: { type: 'object', properties: { task_id: { type: 'string' } } }, response: { 200: { $ref: 'Task#' }, ...errorResponses } },
   }, async (req, reply) => (await d.tasks.cancel(req.owner, (req.params as { task_id: string }).task_id)) ?? notFound(reply, 'task'));
 
-  // ---- extension: where each face is over time, for players and the playground page
-  app.get('/model/v1/generation/:task_id/tracks', {
-    ...secured,
-    schema: {
-      summary: 'Extension: per-face boxes over time and usable/unusable stretches of a completed task',
-      description: 'faces[].track.samples: [{ t (ms), box (source pixels) }]; faces[].track.spans: [{ start_time, end_time, state: usable|unusable|unseen, reason? }]; faces[].speaking: [{ start_time, end_time }], when that face\'s own voice is heard. rejected_faces carry the same track and speaking. audio: { present, speech: [{ start_time, end_time }] }, when any voice is heard.',
-      tags: ['tasks'],
-      params: { type: 'object', properties: { task_id: { type: 'string' } } },
-    },
-  }, async (req, reply) => {
-    const taskId = (req.params as { task_id: string }).task_id;
-    const s = await d.db.selectFrom('sessions').selectAll().where('task_id', '=', taskId).where('owner', '=', req.owner).executeTakeFirst();
-    if (!s || s.expires_at <= d.clock.now()) return notFound(reply, 'tracks of a completed task');
-    const data = JSON.parse(s.data) as { video: unknown; audio?: unknown; tracks?: { faces: unknown[]; rejected_faces: unknown[] } };
-    return { task_id: taskId, session_id: s.id, video: data.video, audio: data.audio, faces: data.tracks?.faces ?? [], rejected_faces: data.tracks?.rejected_faces ?? [] };
-  });
+  // ---- extension: where each face is over time (per task and per session), every frame with ?frames=all
+  await app.register(tracksRoutes, { deps: d, onRequest: secured.onRequest });
 
   // ---- uploads (§4)
   /** The upload's bytes in a scratch file: multipart field "file", or a raw video body. */

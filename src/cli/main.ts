@@ -4,7 +4,8 @@ import { ErrorCode, isKirinError } from '../errors.js';
 const HELP = `kirin — which faces in a video can be lip-synced, and when
 
 Usage:
-  kirin identify FILE [--out DIR]          analyse a local MP4/MOV and print the result JSON
+  kirin identify FILE [--out DIR] [--tracks OUT.json]
+                                           analyse a local MP4/MOV and print the result JSON
   kirin start                              serve the HTTP API and analyse, in one process (see README)
   kirin api                                scale-out: serve the HTTP API only (needs KIRIN_REDIS_URL)
   kirin worker                             scale-out: analyse queued tasks only (needs KIRIN_REDIS_URL)
@@ -19,6 +20,9 @@ identify:
   usable face with face_id, start_time/end_time (ms) and face_image (a file:// URL of a
   JPEG under DIR, or under a new temporary folder when --out is not given).
   A progress bar is drawn on stderr when it is a terminal.
+  --tracks OUT.json also writes every face's box, 5 keypoints and lip contour on every
+  frame of the video (frames_ms; null where a face is absent; boxes smoothed, raw_boxes
+  as measured), in source pixels.
 
   Input rules: MP4 or MOV (judged from the bytes), at most 100 MB, 2–60 s, the shorter
   display side 720 or 1080 px, width and height within 512–2160 px.
@@ -41,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         out: { type: 'string', short: 'o' },
+        tracks: { type: 'string' },
         name: { type: 'string' },
         owner: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -75,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     const { identifyCommand } = await import('./identify-command.js');
-    process.stdout.write((await identifyCommand({ file: rest[0], outDir: parsed.values.out })) + '\n');
+    process.stdout.write((await identifyCommand({ file: rest[0], outDir: parsed.values.out, tracksFile: parsed.values.tracks })) + '\n');
     return 0;
   } catch (e) {
     if (isKirinError(e)) {

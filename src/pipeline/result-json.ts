@@ -1,4 +1,4 @@
-import type { AudioSummary, FaceTimeline, TimeSpan } from '../analysis/types.js';
+import type { AudioSummary, FaceSample, FaceTimeline, Point2, TimeSpan } from '../analysis/types.js';
 import { newId } from '../storage/ids.js';
 import type { IdentifiedVideo } from './identify-file.js';
 
@@ -27,12 +27,33 @@ export interface AudioJson {
   speech: SpanJson[];
 }
 
+/** One analysed frame of a face, for per-frame tracks: source pixels to 0.1 px. */
+export interface SampleJson {
+  t: number;
+  box: Box;
+  keypoints: Point2[];
+  lips: Point2[];
+}
+
+/**
+ * What per-frame tracks are made from (frame-tracks.ts), kept beside the result: the time of
+ * every frame, the cuts, and every face's analysed frames (faces, then rejected faces, in the
+ * summary's order). Only when the frame times were listed (IdentifyFileOptions.frameTimes).
+ */
+export interface FrameSourceJson {
+  frames_ms: number[];
+  cuts_ms: number[];
+  faces: SampleJson[][];
+  rejected_faces: SampleJson[][];
+}
+
 /** Plain data of one analysed video (what a worker thread hands back), before URLs are made. */
 export interface IdentifySummary {
   video: { duration_ms: number; width: number; height: number; fps: number; format: string };
   faces: { face_id: string; person_id: string; start_time: number; end_time: number; box: Box; score: number; speaking: SpanJson[]; picture_file: string; track: TrackJson }[];
-  rejected_faces: { reason: string; person_id: string; start_time: number; end_time: number; speaking: SpanJson[]; track?: TrackJson }[];
+  rejected_faces: { reason: string; person_id: string; start_time: number; end_time: number; speaking: SpanJson[]; track: TrackJson }[];
   audio: AudioJson;
+  frame_source?: FrameSourceJson;
 }
 
 /** One entry of data.face_data: the seed's four fields plus documented additions. */
@@ -82,6 +103,26 @@ const spansJson = (spans: readonly TimeSpan[]): SpanJson[] => spans.map((s) => (
 
 const audioJson = (a: AudioSummary): AudioJson => ({ present: a.present, speech: spansJson(a.speech) });
 
+const tenth = (v: number) => Math.round(v * 10) / 10;
+const pointJson = (p: Point2): Point2 => [tenth(p[0]), tenth(p[1])];
+const sampleJson = (s: FaceSample): SampleJson => ({
+  t: Math.round(s.timeMs),
+  box: { x: tenth(s.box.x), y: tenth(s.box.y), width: tenth(s.box.width), height: tenth(s.box.height) },
+  keypoints: s.keypoints.map(pointJson),
+  lips: s.lips.map(pointJson),
+});
+
+function frameSource(video: IdentifiedVideo): FrameSourceJson | undefined {
+  const { frameTimesMs, analysis } = video;
+  if (!frameTimesMs) return undefined;
+  return {
+    frames_ms: frameTimesMs,
+    cuts_ms: analysis.observations.filter((o) => o.cutBefore).map((o) => Math.round(o.timeMs)),
+    faces: analysis.result.faces.map((f) => f.timeline.samples.map(sampleJson)),
+    rejected_faces: analysis.result.rejected.map((r) => r.timeline.samples.map(sampleJson)),
+  };
+}
+
 export function summarize(video: IdentifiedVideo): IdentifySummary {
   const { info, analysis, pictures } = video;
   const px = (b: Box): Box => ({ x: Math.round(b.x), y: Math.round(b.y), width: Math.round(b.width), height: Math.round(b.height) });
@@ -117,6 +158,7 @@ export function summarize(video: IdentifiedVideo): IdentifySummary {
       track: track(r.timeline),
     })),
     audio: audioJson(analysis.result.audio),
+    ...(video.frameTimesMs ? { frame_source: frameSource(video) } : {}),
   };
 }
 

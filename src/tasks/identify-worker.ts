@@ -29,6 +29,8 @@ async function run(req: RunJob, signal: AbortSignal): Promise<void> {
     const video = await identifyFile(req.videoPath, {
       outDir: req.outDir,
       engine,
+      // every frame's time, so the task's per-frame tracks can be made when asked for
+      frameTimes: true,
       signal,
       onProgress: (f) => {
         if (f - lastSent >= 0.02 || f === 1) {

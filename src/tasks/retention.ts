@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { BlobStore } from '../storage/blobs.js';
 import type { Db } from '../storage/database.js';
+import { deleteSessionTracks } from '../storage/session-tracks.js';
 
 export interface SweepCounts {
   sessions: number;
@@ -9,7 +10,7 @@ export interface SweepCounts {
   fetched: number;
 }
 
-/** Deletes what outlived its retention: sessions with their face pictures, uploads, fetched videos. */
+/** Deletes what outlived its retention: sessions with their face pictures and tracks, uploads, fetched videos. */
 export async function sweepExpired(db: Db, blobs: BlobStore, clock: Clock): Promise<SweepCounts> {
   const now = clock.now();
   const counts: SweepCounts = { sessions: 0, files: 0, videos: 0, fetched: 0 };
@@ -19,7 +20,12 @@ export async function sweepExpired(db: Db, blobs: BlobStore, clock: Clock): Prom
     await db.deleteFrom('files').where('id', '=', f.id).execute();
     counts.files++;
   }
-  counts.sessions = Number((await db.deleteFrom('sessions').where('expires_at', '<=', now).executeTakeFirst()).numDeletedRows);
+  const sessions = await db.selectFrom('sessions').select(['id']).where('expires_at', '<=', now).execute();
+  for (const s of sessions) {
+    await deleteSessionTracks(blobs, s.id);
+    await db.deleteFrom('sessions').where('id', '=', s.id).execute();
+    counts.sessions++;
+  }
   const videos = await db.selectFrom('videos').select(['id', 'blob_key']).where('expires_at', '<=', now).execute();
   for (const v of videos) {
     await blobs.delete(v.blob_key);

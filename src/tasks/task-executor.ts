@@ -11,6 +11,7 @@ import { buildResultJson, newRequestId, type IdentifySummary } from '../pipeline
 import type { BlobStore } from '../storage/blobs.js';
 import type { Db } from '../storage/database.js';
 import { newId } from '../storage/ids.js';
+import { deleteSessionTracks, gzipJson, putGzipped, storedTracks, tracksKey } from '../storage/session-tracks.js';
 import type { TaskStatus, TaskTable } from '../storage/schema.js';
 import type { TaskService } from './task-service.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -125,6 +126,8 @@ export class TaskExecutor {
       await blobs.putFile(pictureKey(face.face_id), face.picture_file);
       fileIds.set(face.face_id, newId('file'));
     }
+    // the tracks (per-face states and boxes, and what per-frame tracks are made from): a blob
+    await putGzipped(blobs, tracksKey(sessionId), await gzipJson(storedTracks(summary)));
     const result = buildResultJson(summary, {
       sessionId,
       requestId: newRequestId(),
@@ -136,10 +139,6 @@ export class TaskExecutor {
       faces: summary.faces.map((f) => ({ face_id: f.face_id, person_id: f.person_id, file_id: fileIds.get(f.face_id)!, start_time: f.start_time, end_time: f.end_time, box: f.box, score: f.score, speaking: f.speaking })),
       rejected_faces: summary.rejected_faces.map(({ track: _t, ...r }) => r),
       audio: summary.audio,
-      tracks: {
-        faces: summary.faces.map((f) => ({ face_id: f.face_id, start_time: f.start_time, end_time: f.end_time, speaking: f.speaking, track: f.track })),
-        rejected_faces: summary.rejected_faces,
-      },
     };
     const won = await this.finish(
       task.id,
@@ -161,8 +160,11 @@ export class TaskExecutor {
         }
       },
     );
-    // another run of the same task ended it first (or it was cancelled): these pictures belong to nothing
-    if (!won) for (const f of summary.faces) await blobs.delete(pictureKey(f.face_id)).catch(() => undefined);
+    // another run of the same task ended it first (or it was cancelled): these pictures and tracks belong to nothing
+    if (!won) {
+      for (const f of summary.faces) await blobs.delete(pictureKey(f.face_id)).catch(() => undefined);
+      await deleteSessionTracks(blobs, sessionId).catch(() => undefined);
+    }
   }
 
   private finish(taskId: string, set: Partial<Task>, also?: (trx: Db) => Promise<void>): Promise<boolean> {

@@ -53,12 +53,16 @@ describe('service: retention', () => {
 
   const picture = () => fetch(onService(result.data.face_data[0].face_image, t.svc.url));
 
-  it('before expiry: the session, its picture, the upload and the blob files are there', async () => {
+  it('before expiry: the session, its picture, its tracks, the upload and the blob files are there', async () => {
     assert.equal((await t.api('GET', `/v1/sessions/${result.data.session_id}`)).status, 200);
+    // the per-frame tracks are made on the first request and kept beside the session's tracks
+    assert.equal((await t.api('GET', `/model/v1/generation/${task.id}/tracks?frames=all`)).status, 200);
     assert.equal((await picture()).status, 200);
     assert.equal((await t.api('GET', `/v1/videos/${videoId}`)).status, 200);
     const kept = await filesUnder(blobs);
     assert.ok(kept.includes(`faces/${result.data.session_id}/0.jpg`), `face picture kept: ${kept.join(', ')}`);
+    assert.ok(kept.includes(`tracks/${result.data.session_id}.json.gz`), `tracks kept: ${kept.join(', ')}`);
+    assert.ok(kept.includes(`tracks/${result.data.session_id}.frames.json.gz`), `per-frame tracks kept: ${kept.join(', ')}`);
     assert.ok(kept.includes(`fetched/${task.id}.video`), `fetched video kept: ${kept.join(', ')}`);
     assert.ok(kept.includes(`uploads/${videoId}.video`), `upload kept: ${kept.join(', ')}`);
   });
@@ -89,6 +93,7 @@ describe('service: retention', () => {
     assertError(await t.api('DELETE', `/v1/videos/${videoId}`), 404, '014001002', 'delete upload');
     assertError(await t.api('POST', '/model/v1/generation', { body: { model: MODEL, video_id: videoId } }), 400, '014001002', 'create on the expired upload');
     assert.equal((await t.api('GET', `/model/v1/generation/${task.id}/tracks`)).status, 404);
+    assertError(await t.api('GET', `/v1/sessions/${result.data.session_id}/tracks?frames=all`), 404, '014001201', 'per-frame tracks');
     assert.deepEqual(await filesUnder(blobs), [], 'no blob file is left');
   });
 });
