@@ -110,9 +110,15 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
   const kill = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
+  // After a long block of this thread (a model loading) the timer and ffmpeg's exit are both
+  // due: let the exit, if any, be heard first (setImmediate runs after pending I/O), so a crash
+  // or a finished decode is not taken for a timeout.
   const timer = setTimeout(() => {
-    timedOut = true;
-    kill();
+    setImmediate(() => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      timedOut = true;
+      kill();
+    });
   }, timeoutMs);
   const onAbort = () => {
     aborted = true;
