@@ -11,9 +11,9 @@ export interface CliServer {
   exited: Promise<number | null>;
 }
 
-/** `node bin/kirin.js start` on PORT=0; resolves once it prints where it listens. */
-export function startCli(env: NodeJS.ProcessEnv): Promise<CliServer> {
-  const proc = spawn(process.execPath, [kirinBin, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `node [nodeArgs] bin/kirin.js start` on PORT=0; resolves once it prints where it listens. */
+export function startCli(env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<CliServer> {
+  const proc = spawn(process.execPath, [...nodeArgs, kirinBin, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
