@@ -19,7 +19,8 @@ export interface AnalyzeInput {
 /** From per-frame face sightings to faces with ids and lip-sync intervals (CONTRACT.md §2). */
 export function analyzeObservations(input: AnalyzeInput, cfg: AnalysisConfig): AnalysisResult {
   const judge = (pt: TrackPoint) => judgeSighting(pt.sighting, cfg);
-  const presences = joinPresences(buildTracks(input.observations, input.videoEndMs, cfg), cfg);
+  const cuts = input.observations.filter((o) => o.cutBefore).map((o) => o.timeMs);
+  const presences = joinPresences(buildTracks(input.observations, input.videoEndMs, cfg), cfg, cuts);
   const accepted: (Omit<IdentifiedFace, 'faceId'> & { x: number })[] = [];
   const rejected: RejectedFace[] = [];
   const persons = groupPersons(
@@ -31,7 +32,7 @@ export function analyzeObservations(input: AnalyzeInput, cfg: AnalysisConfig): A
     const spans = stateSpans(p, judge);
     const interval = longestUsable(spans, cfg);
     const span = { startMs: presenceStart(p), endMs: presenceEnd(p) };
-    const timeline = { spans, samples: points(p).map(({ timeMs, sighting: { box, keypoints, lips } }) => ({ timeMs, box, keypoints, lips })) };
+    const timeline = { spans, samples: points(p).map(({ timeMs, sighting: { box, keypoints, lips, mouthMotion } }) => ({ timeMs, box, keypoints, lips, ...(mouthMotion && { mouthMotion }) })) };
     const speaking: TimeSpan[] = [];
     if (!interval) {
       rejected.push({ reason: dominantReason(spans) ?? 'too_short', personId, ...span, best: bestSighting(p, span, () => true), timeline, speaking });
