@@ -1,13 +1,23 @@
 // Who is speaking: audio-visual synchrony between the voice and each visible mouth.
 //
-// Every face's mouth opening (inner lip gap over the eye distance) is resampled on the voice
-// model's hop grid; its movement (how fast the opening changes) is compared with the loudness of
-// the soundtrack over a sliding window, by correlation at the best of a few small lags (the
-// mouth moves slightly before the sound it makes). While a voice is heard, each hop goes to the
-// face whose mouth follows the sound best, if that correlation is clear enough; no face gets it
-// when none does (an off-screen narrator, a listener, a muted talker). A mouth that hardly moves
-// (a still photo, a closed mouth) never speaks.
-import type { FaceSample, Point2, TimeSpan, VoiceActivity } from './types.js';
+// The visual side is each face's mouth movement read from the pixels (vision/mouth-motion.ts:
+// how much the mouth region changed between consecutive decoded frames, 0 on a still picture);
+// the sound side is how much the loudness changes from one voice-model hop to the next. Both
+// are signals of change (a mouth moves as syllables start and stop, and so does the loudness),
+// which follow each other more closely than the mouth's motion and the loudness itself do.
+//
+// The voice is given out piece by piece: each stretch of speech the voice model heard, cut where
+// a face comes or goes and into parts of about 4 s (a voice can pass from one face to another
+// without a pause). For each part, every face present is judged over the part and a little
+// around it (at least 2 s): its synchrony is the correlation of its mouth movement with the sound
+// change, averaged over lags from 0 to 160 ms (the mouth moves a little before the sound it
+// makes). The average, not the best of those lags: a mouth moving at a syllable-like rhythm of
+// its own lines up with any speech at some lag for a few seconds, but not at all of them.
+// The part goes to the face with the strongest synchrony times the spread of its movement (how
+// much of the face's movement goes with the sound: a mouth that barely moves cannot be the one
+// whose every syllable is heard), if that face's synchrony is clear enough and its mouth moves;
+// to no face otherwise (a narrator, a muted face, a listener).
+import type { FaceSample, TimeSpan, VoiceActivity } from './types.js';
 
 export interface SpeakingFace {
   startMs: number;
@@ -16,115 +26,151 @@ export interface SpeakingFace {
 }
 
 export const SPEAKING_RULES = {
-  /** Mouth samples farther apart than this leave the hops between them unknown (too sparse to follow speech). */
+  /** Mouth measures farther apart than this leave the hops between them unknown (too sparse to follow speech). */
   maxSampleGapMs: 200,
-  /** Length of the window the synchrony is measured over, centred on each hop. */
+  /** Both signals are smoothed over this many hops on each side. */
+  smoothHops: 1,
+  /** Lags averaged over: how long the mouth may move before the sound. */
+  minLagMs: 0,
+  maxLagMs: 160,
+  /** A part of the speech is judged over itself and this much on each side… */
+  marginMs: 500,
+  /** …and over at least this long. */
   windowMs: 2000,
+  /** Stretches of speech longer than this are judged in parts of about this length. */
+  partMs: 4000,
+  /** Shorter parts are not given to anyone. */
+  minPartMs: 200,
   /** Share of the window's hops where the mouth must be known. */
   minCoverage: 0.5,
-  /** Lags searched, ms the mouth may move before (positive) or after the sound. */
-  minLagMs: -100,
-  maxLagMs: 200,
-  /** Both signals are smoothed over this many hops on each side (syllables last ~150–250 ms). */
-  smoothHops: 1,
-  /** Correlation a mouth needs to be the voice's (chance correlations of unrelated signals stay below it mostly). */
-  minSync: 0.35,
-  /** A mouth whose opening varies less than this (standard deviation over the window, in eye distances) is still. */
-  minMouthMotion: 0.02,
-  /** Loudness below this (natural log of mean square) counts as silence: room noise does not steer the correlation. */
+  /** Correlation a mouth needs with the sound change (mean over the lags) to be the voice's. */
+  minSync: 0.1,
+  /** A mouth that moves less than this (mean mouth movement while the part is heard) is still: it never speaks. */
+  minMotion: 0.05,
+  /** Loudness below this (natural log of mean square) counts as silence: room noise does not steer the sound change. */
   silenceLogPower: Math.log(1e-5),
-  /** Speaking stretches are joined over gaps shorter than this. */
-  minGapMs: 250,
-  /** Shorter stretches are dropped: mesh jitter on a still mouth can match the voice for a moment, not for half a second. */
-  minSpeakingMs: 500,
 };
 
+export type SpeakingRules = typeof SPEAKING_RULES;
+
+/** What one face's mouth did over one part of the speech. */
+export interface PartJudgement {
+  /** Correlation of the mouth movement with the sound change, averaged over the lags searched. */
+  sync: number;
+  /** Mean mouth movement while the part is heard. */
+  motion: number;
+  /** Standard deviation of the mouth movement over the window. */
+  spread: number;
+}
+
 /** For each face, when its own voice is heard (ms, inside both the face's presence and the voice's speech). */
-export function attributeSpeech(faces: readonly SpeakingFace[], voice: VoiceActivity, rules = SPEAKING_RULES): TimeSpan[][] {
+export function attributeSpeech(faces: readonly SpeakingFace[], voice: VoiceActivity, rules: SpeakingRules = SPEAKING_RULES): TimeSpan[][] {
   const n = voice.probability.length;
-  if (n === 0 || voice.speech.length === 0 || faces.length === 0) return faces.map(() => []);
-  const hopTime = (i: number) => voice.startMs + (i + 0.5) * voice.hopMs;
-  const inSpeech = speechMask(voice, n);
-  const loudness = smooth(Float64Array.from(voice.energy, (e) => Math.max(e, rules.silenceLogPower)), rules.smoothHops);
-  const openings = faces.map((f) => mouthOpening(f.samples, n, hopTime, rules.maxSampleGapMs));
-  const movements = openings.map((o) => smooth(movement(o), rules.smoothHops));
-  const half = Math.round(rules.windowMs / voice.hopMs / 2);
+  const spans: TimeSpan[][] = faces.map(() => []);
+  if (n === 0 || voice.speech.length === 0 || faces.length === 0) return spans;
+  // hops whose middle lies in [fromMs, toMs)
+  const hops = (fromMs: number, toMs: number) => ({
+    from: Math.max(0, Math.ceil((fromMs - voice.startMs) / voice.hopMs - 0.5)),
+    to: Math.min(n, Math.ceil((toMs - voice.startMs) / voice.hopMs - 0.5)),
+  });
+  const sound = smooth(soundChange(voice.energy, rules.silenceLogPower), rules.smoothHops);
+  const motions = faces.map((f) => smooth(mouthMovement(f.samples, voice, rules.maxSampleGapMs), rules.smoothHops));
   const lags = { from: Math.round(rules.minLagMs / voice.hopMs), to: Math.round(rules.maxLagMs / voice.hopMs) };
 
-  const owner = new Int32Array(n).fill(-1);
-  for (let i = 0; i < n; i++) {
-    if (!inSpeech[i]) continue;
-    let best = -1, bestSync = rules.minSync;
+  for (const part of speechParts(voice.speech, faces, rules)) {
+    let best = -1, bestScore = -Infinity;
     faces.forEach((f, k) => {
-      const t = hopTime(i);
-      if (t < f.startMs || t >= f.endMs || Number.isNaN(openings[k][i])) return;
-      const a = Math.max(0, i - half), b = Math.min(n, i + half + 1);
-      if (spread(openings[k], a, b, rules.minCoverage) < rules.minMouthMotion) return;
-      const sync = bestLagCorrelation(movements[k], loudness, a, b, lags, rules.minCoverage);
-      if (sync >= bestSync) {
+      if (f.startMs > part.startMs || f.endMs < part.endMs) return;
+      const centre = (part.startMs + part.endMs) / 2;
+      const half = Math.max((part.endMs - part.startMs) / 2 + rules.marginMs, rules.windowMs / 2);
+      const window = hops(Math.max(centre - half, f.startMs), Math.min(centre + half, f.endMs));
+      const j = judgePart(motions[k], sound, window, hops(part.startMs, part.endMs), lags, rules.minCoverage);
+      if (!j || j.motion < rules.minMotion || j.sync < rules.minSync) return;
+      const score = j.sync * j.spread;
+      if (score > bestScore) {
         best = k;
-        bestSync = sync;
+        bestScore = score;
       }
     });
-    owner[i] = best;
+    if (best < 0) continue;
+    const f = faces[best];
+    const s = { startMs: Math.max(part.startMs, f.startMs), endMs: Math.min(part.endMs, f.endMs) };
+    const last = spans[best][spans[best].length - 1];
+    if (last && s.startMs - last.endMs < 1) last.endMs = s.endMs;
+    else spans[best].push(s);
   }
-  return faces.map((f, k) => {
-    const spans: TimeSpan[] = [];
-    for (let i = 0; i < n; i++) {
-      if (owner[i] !== k) continue;
-      const s = Math.max(f.startMs, voice.startMs + i * voice.hopMs), e = Math.min(f.endMs, voice.startMs + (i + 1) * voice.hopMs);
-      if (e <= s) continue;
-      const last = spans[spans.length - 1];
-      if (last && s - last.endMs < rules.minGapMs && !speechBreakBetween(voice.speech, last.endMs, s)) last.endMs = e;
-      else spans.push({ startMs: s, endMs: e });
+  return spans.map((list) => list.map((s) => ({ startMs: Math.round(s.startMs), endMs: Math.round(s.endMs) })).filter((s) => s.endMs > s.startMs));
+}
+
+/** The stretches of speech, cut where a face's presence starts or ends, long pieces cut into parts of about partMs. */
+export function speechParts(speech: readonly TimeSpan[], faces: readonly { startMs: number; endMs: number }[], rules: Pick<SpeakingRules, 'partMs' | 'minPartMs'>): TimeSpan[] {
+  const parts: TimeSpan[] = [];
+  for (const s of speech) {
+    const cuts = [...new Set([s.startMs, s.endMs, ...faces.flatMap((f) => [f.startMs, f.endMs]).filter((t) => t > s.startMs && t < s.endMs)])].sort((a, b) => a - b);
+    for (let c = 0; c + 1 < cuts.length; c++) {
+      const a = cuts[c], b = cuts[c + 1];
+      const k = Math.max(1, Math.round((b - a) / rules.partMs));
+      for (let j = 0; j < k; j++) {
+        const part = { startMs: a + ((b - a) * j) / k, endMs: a + ((b - a) * (j + 1)) / k };
+        if (part.endMs - part.startMs >= rules.minPartMs) parts.push(part);
+      }
     }
-    return spans.filter((s) => s.endMs - s.startMs >= rules.minSpeakingMs).map((s) => ({ startMs: Math.round(s.startMs), endMs: Math.round(s.endMs) }));
-  });
-}
-
-function speechMask(voice: VoiceActivity, n: number): Uint8Array {
-  const m = new Uint8Array(n);
-  for (const s of voice.speech) {
-    const a = Math.max(0, Math.floor((s.startMs - voice.startMs) / voice.hopMs)), b = Math.min(n, Math.ceil((s.endMs - voice.startMs) / voice.hopMs));
-    for (let i = a; i < b; i++) m[i] = 1;
   }
-  return m;
+  return parts;
 }
 
-/** A gap between two stretches that the voice model heard as a pause is kept. */
-function speechBreakBetween(speech: readonly TimeSpan[], fromMs: number, toMs: number): boolean {
-  return !speech.some((s) => s.startMs <= fromMs && s.endMs >= toMs);
-}
-
-const distance = (p: Point2, q: Point2) => Math.hypot(p[0] - q[0], p[1] - q[1]);
-
-/** Inner lip gap (mid upper to mid lower lip) over the eye distance; NaN without lips. */
-export function openingOf(s: FaceSample): number {
-  const eyes = distance(s.keypoints[0], s.keypoints[1]);
-  if (s.lips.length < 40 || !(eyes > 0)) return NaN;
-  return distance(s.lips[25], s.lips[35]) / eyes;
-}
-
-/** The opening at every hop's centre, linearly interpolated between samples close enough together; NaN elsewhere. */
-function mouthOpening(samples: readonly FaceSample[], n: number, hopTime: (i: number) => number, maxGapMs: number): Float64Array {
-  const out = new Float64Array(n).fill(NaN);
-  const values = samples.map(openingOf);
-  let j = 0;
-  for (let i = 0; i < n; i++) {
-    const t = hopTime(i);
-    while (j + 1 < samples.length && samples[j + 1].timeMs <= t) j++;
-    const a = samples[j], b = samples[j + 1];
-    if (!a || !b || a.timeMs > t || b.timeMs - a.timeMs > maxGapMs) continue;
-    const w = (t - a.timeMs) / (b.timeMs - a.timeMs);
-    out[i] = values[j] * (1 - w) + values[j + 1] * w;
+/**
+ * One face over one part: the correlation of its mouth movement with the sound change over the
+ * window's hops (mouth[i - lag] against sound[i], averaged over the lags), its mean movement over the
+ * hops where the part is heard and its movement's spread over the window. Undefined when the
+ * mouth is known on too few of the window's hops.
+ */
+export function judgePart(
+  mouth: Float64Array,
+  sound: Float64Array,
+  window: { from: number; to: number },
+  heard: { from: number; to: number },
+  lags: { from: number; to: number },
+  minCoverage: number,
+): PartJudgement | undefined {
+  const known = count(mouth, window.from, window.to);
+  if (known < Math.max(8, minCoverage * (window.to - window.from))) return undefined;
+  let sum = 0, lagsKnown = 0;
+  for (let lag = lags.from; lag <= lags.to; lag++) {
+    const c = correlation(mouth, sound, window, lag);
+    if (Number.isNaN(c)) continue;
+    sum += c;
+    lagsKnown++;
   }
+  if (!lagsKnown) return undefined;
+  return { sync: sum / lagsKnown, motion: mean(mouth, heard.from, heard.to), spread: Math.sqrt(variance(mouth, window.from, window.to)) };
+}
+
+/** How much the loudness changes at each hop: |L[i] - L[i-1]|, the loudness floored at silence. */
+export function soundChange(energy: Float32Array, silence: number): Float64Array {
+  const out = new Float64Array(energy.length);
+  for (let i = 1; i < energy.length; i++) out[i] = Math.abs(Math.max(energy[i], silence) - Math.max(energy[i - 1], silence));
   return out;
 }
 
-/** How fast the opening changes at each hop (central difference; NaN where unknown). */
-function movement(x: Float64Array): Float64Array {
-  const out = new Float64Array(x.length).fill(NaN);
-  for (let i = 1; i + 1 < x.length; i++) out[i] = Math.abs(x[i + 1] - x[i - 1]);
+/**
+ * Each face's mouth movement on the voice model's hops: every measure belongs to the middle of
+ * the two frames it compared, and is linearly interpolated between measures close enough
+ * together; NaN elsewhere.
+ */
+export function mouthMovement(samples: readonly FaceSample[], voice: Pick<VoiceActivity, 'startMs' | 'hopMs' | 'probability'>, maxGapMs: number): Float64Array {
+  const n = voice.probability.length;
+  const out = new Float64Array(n).fill(NaN);
+  const points = samples.flatMap((s) => (s.mouthMotion && Number.isFinite(s.mouthMotion.value) ? [{ t: s.timeMs - s.mouthMotion.overMs / 2, v: s.mouthMotion.value }] : [])).sort((a, b) => a.t - b.t);
+  let j = 0;
+  for (let i = 0; i < n; i++) {
+    const t = voice.startMs + (i + 0.5) * voice.hopMs;
+    while (j + 1 < points.length && points[j + 1].t <= t) j++;
+    const a = points[j], b = points[j + 1];
+    if (!a || !b || a.t > t || b.t - a.t > maxGapMs) continue;
+    const w = (t - a.t) / (b.t - a.t);
+    out[i] = a.v * (1 - w) + b.v * w;
+  }
   return out;
 }
 
@@ -145,38 +191,49 @@ function smooth(x: Float64Array, r: number): Float64Array {
   return out;
 }
 
-/** Standard deviation of the known values in [a, b); 0 when too few are known. */
-function spread(x: Float64Array, a: number, b: number, minCoverage: number): number {
-  let s = 0, ss = 0, k = 0;
+function count(x: Float64Array, a: number, b: number): number {
+  let k = 0;
+  for (let i = a; i < b; i++) if (!Number.isNaN(x[i])) k++;
+  return k;
+}
+
+/** Mean of the known values in [a, b); 0 when none is known. */
+function mean(x: Float64Array, a: number, b: number): number {
+  let s = 0, k = 0;
   for (let i = a; i < b; i++) {
     if (Number.isNaN(x[i])) continue;
     s += x[i];
-    ss += x[i] * x[i];
     k++;
   }
-  if (k < minCoverage * (b - a) || k < 2) return 0;
-  return Math.sqrt(Math.max(0, ss / k - (s / k) ** 2));
+  return k ? s / k : 0;
 }
 
-/** Pearson correlation of mouth[i - lag] with sound[i] over [a, b), the best over the lags; -1 when unknown. */
-function bestLagCorrelation(mouth: Float64Array, sound: Float64Array, a: number, b: number, lags: { from: number; to: number }, minCoverage: number): number {
-  let best = -1;
-  for (let lag = lags.from; lag <= lags.to; lag++) {
-    let sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, k = 0;
-    for (let i = a; i < b; i++) {
-      const x = mouth[i - lag], y = sound[i];
-      if (x === undefined || Number.isNaN(x) || Number.isNaN(y)) continue;
-      sx += x;
-      sy += y;
-      sxx += x * x;
-      syy += y * y;
-      sxy += x * y;
-      k++;
-    }
-    if (k < minCoverage * (b - a) || k < 4) continue;
-    const vx = sxx / k - (sx / k) ** 2, vy = syy / k - (sy / k) ** 2;
-    if (vx <= 0 || vy <= 0) continue;
-    best = Math.max(best, (sxy / k - (sx / k) * (sy / k)) / Math.sqrt(vx * vy));
+function variance(x: Float64Array, a: number, b: number): number {
+  const m = mean(x, a, b);
+  let s = 0, k = 0;
+  for (let i = a; i < b; i++) {
+    if (Number.isNaN(x[i])) continue;
+    s += (x[i] - m) ** 2;
+    k++;
   }
-  return best;
+  return k ? s / k : 0;
+}
+
+/** Pearson correlation of mouth[i - lag] with sound[i] over i in the window (both known); NaN when too few or flat. */
+function correlation(mouth: Float64Array, sound: Float64Array, window: { from: number; to: number }, lag: number): number {
+  let sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, k = 0;
+  for (let i = window.from; i < window.to; i++) {
+    const x = mouth[i - lag], y = sound[i];
+    if (x === undefined || Number.isNaN(x) || y === undefined || Number.isNaN(y)) continue;
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    syy += y * y;
+    sxy += x * y;
+    k++;
+  }
+  if (k < 8) return NaN;
+  const vx = sxx / k - (sx / k) ** 2, vy = syy / k - (sy / k) ** 2;
+  if (vx <= 1e-12 || vy <= 1e-12) return NaN;
+  return (sxy / k - (sx / k) * (sy / k)) / Math.sqrt(vx * vy);
 }

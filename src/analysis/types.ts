@@ -24,6 +24,14 @@ export interface FaceSighting {
   sharpness: number;
   /** Appearance vector (unit length), computed only where identity must be decided. */
   embedding?: Float32Array;
+  /** How much the mouth moved since the frame before, read from the pixels (vision/mouth-motion.ts); absent without one. */
+  mouthMotion?: MouthMotion;
+}
+
+/** Mouth movement between two frames: the measure (0 = still) and how far apart the frames were (ms). */
+export interface MouthMotion {
+  value: number;
+  overMs: number;
 }
 
 /** Everything seen in one analysed frame. A frame's list is complete: a face not listed is absent. */
@@ -70,12 +78,14 @@ export interface VoiceActivity {
   speech: TimeSpan[];
 }
 
-/** Where a face was at one analysed frame (source pixels): its box, 5 keypoints and lip contour. */
+/** Where a face was at one analysed frame (source pixels): its box, 5 keypoints and lip contour, and how its mouth moved. */
 export interface FaceSample {
   timeMs: number;
   box: Box;
   keypoints: Keypoints;
   lips: Point2[];
+  /** Movement of the mouth since the frame before (absent without one). */
+  mouthMotion?: MouthMotion;
 }
 
 /** How a face's presence went: its states over time and where it was. */

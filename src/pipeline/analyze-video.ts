@@ -9,9 +9,9 @@ import { squareTiles } from '../vision/geometry.js';
 import type { FaceModels } from '../vision/models.js';
 import { detectVoice, loadVoiceModel } from '../vision/voice-activity.js';
 import { CutDetector } from '../vision/scene-cut.js';
-import { FaceObserver } from './face-observer.js';
+import { FaceObserver, type LumaPair } from './face-observer.js';
 import { followFaces } from './follow-faces.js';
-import { FrameRing } from './frame-ring.js';
+import { FrameRing, type BufferedFrame } from './frame-ring.js';
 import { DEFAULT_SAMPLING, type SamplingOptions } from './scheduler.js';
 import type { FrameMeta, ModelCalls } from './stages.js';
 
@@ -90,7 +90,8 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
   firstFrame.catch(() => undefined);
   let observer: FaceObserver;
   try {
-    observer = new FaceObserver(await models, (frame) => ring.rgb(frame), info.width / width);
+    // mouth movement (who is speaking) is read between each analysed frame and the decoded one before it
+    observer = new FaceObserver(await models, (frame) => ring.rgb(frame), info.width / width, opts.audio ? (frame) => lumaPairAt(ring, frame) : undefined);
   } catch (e) {
     await decoder.return(undefined);
     throw e;
@@ -146,6 +147,21 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
     },
   };
 }
+
+/** The frame's luma plane and that of the decoded frame before it (a few source frames back at most, as skipped frames leave gaps), unless a cut lies between. */
+function lumaPairAt(ring: FrameRing, frame: number): LumaPair | undefined {
+  const now = ring.get(frame);
+  if (now.cutBefore) return undefined;
+  for (let k = frame - 1; k >= frame - 4; k--) {
+    if (!ring.has(k)) continue;
+    const before = ring.get(k);
+    return { now: lumaOf(now), before: lumaOf(before), gapMs: now.timeMs - before.timeMs };
+  }
+  return undefined;
+}
+
+/** The luma plane comes first in a yuv420p frame. */
+const lumaOf = (f: BufferedFrame) => ({ width: f.width, height: f.height, data: f.yuv.subarray(0, f.width * f.height) });
 
 /** Goes on with a generator whose first result was already asked for; ends it however the loop ends. */
 async function* resume<T>(first: Promise<IteratorResult<T>>, rest: AsyncGenerator<T>, waited: { ms: number }): AsyncGenerator<T> {

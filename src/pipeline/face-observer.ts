@@ -2,12 +2,20 @@ import type { FaceSighting, Keypoints, Point2 } from '../analysis/types.js';
 import { mouthInFrame, sharpness } from '../vision/face-features.js';
 import { headPose } from '../vision/head-pose.js';
 import { mouthCover } from '../vision/mouth-cover.js';
+import { mouthMotion, type LumaImage } from '../vision/mouth-motion.js';
 import { keypointsOf, lipsOf } from '../vision/face-landmarks.js';
 import { meshCropFor, type FaceLandmarks } from '../vision/face-mesh.js';
 import { boxCenter, iou, oneFace, scaleBox, type Box } from '../vision/geometry.js';
 import type { RgbImage } from '../vision/image.js';
 import type { FaceModels } from '../vision/models.js';
 import type { LookRequest, ModelCalls, Observer } from './stages.js';
+
+/** Two frames' luma planes at analysis size: the one looked at and the decoded frame before it, gapMs earlier. */
+export interface LumaPair {
+  now: LumaImage;
+  before: LumaImage;
+  gapMs: number;
+}
 
 /** How sure the mesh must be that its crop holds a face. */
 const MIN_MESH_CONFIDENCE = 0.5;
@@ -23,6 +31,8 @@ export class FaceObserver implements Observer {
     private readonly models: FaceModels,
     private readonly imageOf: (frame: number) => RgbImage,
     private readonly scale: number,
+    /** This frame's luma and the previous decoded frame's in the same shot, for mouth movement (undefined: not measured). */
+    private readonly lumaPair?: (frame: number) => LumaPair | undefined,
   ) {}
 
   async look(frame: number, req: LookRequest): Promise<FaceSighting[]> {
@@ -42,7 +52,11 @@ export class FaceObserver implements Observer {
         const crop = again[i];
         const [mesh, used] = crop ? [recentred[r++], crop] : [m, crops[i]];
         if (mesh.confidence < MIN_MESH_CONFIDENCE || !centredIn(mesh.box, used) || taken(mesh.box)) return;
-        found.push({ sighting: this.sighting(img, mesh), box: mesh.box });
+        const sighting = this.sighting(img, mesh);
+        const pair = this.lumaPair?.(frame);
+        const moved = pair ? mouthMotion(pair.now, pair.before, mesh.points) : NaN;
+        if (pair && Number.isFinite(moved)) sighting.mouthMotion = { value: moved, overMs: pair.gapMs };
+        found.push({ sighting, box: mesh.box });
       });
     };
     await addFrom(dedupe(req.hints.map((h) => scaleBox(h, k))));
