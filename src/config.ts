@@ -9,9 +9,11 @@ export interface EngineConfig {
   sampling: SamplingOptions;
   /** onnxruntime intra-op threads per model run. */
   modelThreads: number;
+  /** Who is speaking: decode the soundtrack, run voice activity, follow lips densely while voice is heard. */
+  speaking: boolean;
 }
 
-export const DEFAULT_ENGINE: EngineConfig = { analysis: DEFAULT_ANALYSIS_CONFIG, sampling: DEFAULT_SAMPLING, modelThreads: 1 };
+export const DEFAULT_ENGINE: EngineConfig = { analysis: DEFAULT_ANALYSIS_CONFIG, sampling: DEFAULT_SAMPLING, modelThreads: 1, speaking: true };
 
 export function loadEngineConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   const exact = env.KIRIN_EXACT_DECODE === '1';
@@ -19,6 +21,7 @@ export function loadEngineConfig(env: NodeJS.ProcessEnv = process.env): EngineCo
     analysis: DEFAULT_ANALYSIS_CONFIG,
     sampling: { ...DEFAULT_SAMPLING, skipLoopFilter: !exact, skipNonReference: !exact },
     modelThreads: Math.max(1, num(env.KIRIN_MODEL_THREADS, 1)),
+    speaking: env.KIRIN_SPEAKING !== '0',
   };
 }
 

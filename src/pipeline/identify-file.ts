@@ -56,7 +56,7 @@ export async function identifyFile(path: string, opts: IdentifyFileOptions): Pro
   const analysis = await analyzeVideo(path, info, models, {
     config: { ...engine.analysis, ...opts.config },
     sampling: { ...engine.sampling, ...opts.sampling },
-    audio: opts.audio ?? true,
+    audio: opts.audio ?? engine.speaking,
     signal: opts.signal,
     onProgress: opts.onProgress,
   });
