@@ -14,7 +14,8 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { keypointsOf } from '../src/vision/face-landmarks.ts';
-import { FaceEmbedder, meanEmbedding, similarity } from '../src/vision/face-embedding.ts';
+import { cosine } from '../src/analysis/identity.ts';
+import { FaceEmbedder, meanEmbedding } from '../src/vision/face-embedding.ts';
 import { headPose } from '../src/vision/head-pose.ts';
 import { FaceDetector } from '../src/vision/face-detector.ts';
 import { FaceMesh, meshCropFor, type FaceLandmarks } from '../src/vision/face-mesh.ts';
@@ -160,7 +161,7 @@ function distributions(units: readonly Unit[]): { same: number[]; different: num
   for (let i = 0; i < units.length; i++) {
     for (let j = i + 1; j < units.length; j++) {
       const a = units[i], b = units[j];
-      const s = similarity(a.vector, b.vector);
+      const s = cosine(a.vector, b.vector);
       if (a.person === b.person) {
         if (a.clip !== b.clip || a.burst !== b.burst) same.push(s);
       } else {

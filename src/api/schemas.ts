@@ -1,4 +1,5 @@
 /** JSON schemas of the API: Fastify validates requests with them and @fastify/swagger builds OpenAPI from them. */
+import { MODEL } from '../model.js';
 
 export const errorBody = {
   $id: 'Error',
@@ -30,7 +31,7 @@ export const taskObject = {
   required: ['id', 'model', 'status', 'progress', 'created_at'],
   properties: {
     id: { type: 'string', examples: ['task_…'] },
-    model: { type: 'string', const: 'kirin_identify_face' },
+    model: { type: 'string', const: MODEL },
     status: { type: 'string', enum: ['pending', 'processing', 'completed', 'failed'] },
     progress: { type: 'number', minimum: 0, maximum: 1 },
     created_at: { type: 'integer', description: 'Unix seconds' },
@@ -112,7 +113,7 @@ const faceData = {
       start_time: { type: 'integer', description: 'ms from the first displayed frame' },
       end_time: { type: 'integer', description: 'ms; the end of the usable interval' },
       box,
-      score: { type: 'number', description: 'Extension: detector confidence 0..1' },
+      score: { type: 'number', description: 'Extension: the face mesh\'s confidence (0..1) on the frame the picture was cut from' },
       speaking,
     },
   },
@@ -181,6 +182,11 @@ export const sessionObject = {
     face_data: faceData,
     rejected_faces: rejectedFaces,
     audio,
+    tracks_url: {
+      type: 'string',
+      description: 'Extension: where this session\'s per-frame tracks are (a path on this service, with the API key): every face\'s box, 5 keypoints and lip contour on every frame',
+      examples: ['/v1/sessions/sess_…/tracks?frames=all'],
+    },
   },
 } as const;
 
@@ -188,7 +194,7 @@ export const createTaskBody = {
   type: 'object',
   required: ['model'],
   properties: {
-    model: { type: 'string', enum: ['kirin_identify_face'] },
+    model: { type: 'string', enum: [MODEL] },
     video_id: { type: 'string', maxLength: 100 },
     video_url: { type: 'string', maxLength: 8192 },
     callback_url: { type: 'string', maxLength: 2048 },

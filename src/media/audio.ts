@@ -1,7 +1,6 @@
 import { ErrorCode, KirinError } from '../errors.ts';
 import { ffmpegPath } from './binaries.ts';
-import { localInput } from './probe.ts';
-import { UNTRUSTED_INPUT_OPTIONS, runTool, stderrTail, toolFault, toolLimits } from './run-tool.ts';
+import { UNTRUSTED_INPUT_OPTIONS, localInput, runTool, stderrTail, toolFault, toolLimits } from './run-tool.ts';
 import type { VideoInfo } from './types.ts';
 
 /** The soundtrack as its own timestamped stream: mono PCM samples in -1..1. */

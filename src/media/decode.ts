@@ -1,8 +1,8 @@
 import { ErrorCode, KirinError } from '../errors.ts';
 import { ffmpegPath, passthroughSyncArgs, showinfoFilter } from './binaries.ts';
-import { localInput, probeVideo } from './probe.ts';
+import { probeVideo } from './probe.ts';
 import { spawnOffThread } from './off-thread-process.ts';
-import { UNTRUSTED_INPUT_OPTIONS, stderrTail, toolCommand, toolFault, toolLimits } from './run-tool.ts';
+import { UNTRUSTED_INPUT_OPTIONS, localInput, stderrTail, toolCommand, toolFault, toolLimits } from './run-tool.ts';
 import type { DecodedFrame, VideoInfo } from './types.ts';
 
 export interface DecodeOptions {
@@ -14,8 +14,6 @@ export interface DecodeOptions {
   timeoutMs?: number;
   /** The file's VideoInfo if already probed (saves one ffprobe run). */
   info?: VideoInfo;
-  /** Emit only every n-th decoded frame (frames 0, n, 2n, …); `index` stays the source frame number. Default 1. */
-  everyNth?: number;
   /**
    * Skip the codec's in-loop deblocking filter: about a fifth less decoding work, at the price of
    * faint block edges in the frames (harmless at analysis size; face pictures are cut separately).
@@ -63,14 +61,12 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
   if (pixelFormat === 'yuv420p' && (width % 2 || height % 2)) {
     throw new RangeError(`yuv420p frames need an even size, got ${width}×${height}`);
   }
-  const everyNth = Math.max(1, Math.floor(opts.everyNth ?? 1));
   const timeoutMs = opts.timeoutMs ?? toolLimits().decodeTimeoutMs;
   signal?.throwIfAborted();
   const info = opts.info ?? (await probeVideo(path, { signal }));
   signal?.throwIfAborted();
 
   const filters = [
-    ...(everyNth > 1 ? [`select=not(mod(n\\,${everyNth}))`] : []),
     // One swscale pass (resize and convert to RGB): fast_bilinear costs least of the scalers
     // measured here on 1080p → 640×360, and the face models work on far smaller crops anyway.
     `scale=${width}:${height}:flags=fast_bilinear`,
@@ -172,7 +168,7 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
   });
 
   const prefetch = Math.max(2, Math.floor((opts.prefetchBytes ?? 64 << 20) / frameBytes));
-  const fallbackStepSec = everyNth / (info.fps > 0 ? info.fps : 30);
+  const fallbackStepSec = 1 / (info.fps > 0 ? info.fps : 30);
   let emitted = 0;
   let firstPts: number | undefined;
   let prevPts: number | undefined;
@@ -228,7 +224,7 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
       if (emitted > 0) lastIntervalMs = timeMs - prevTimeMs;
       prevPts = pts;
       prevTimeMs = timeMs;
-      const out: DecodedFrame = { index: emitted * everyNth, timeMs, width, height, data };
+      const out: DecodedFrame = { index: emitted, timeMs, width, height, data };
       emitted++;
       yield out;
     }

@@ -2,16 +2,10 @@ import { rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ErrorCode, KirinError } from '../errors.ts';
 import { ffmpegPath } from './binaries.ts';
-import { localInput, probeVideo } from './probe.ts';
-import { UNTRUSTED_INPUT_OPTIONS, runTool, stderrTail, toolFault, toolLimits } from './run-tool.ts';
+import type { Box } from '../vision/geometry.ts';
+import { probeVideo } from './probe.ts';
+import { UNTRUSTED_INPUT_OPTIONS, localInput, runTool, stderrTail, toolFault, toolLimits } from './run-tool.ts';
 import type { VideoInfo } from './types.ts';
-
-export interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
 
 export interface CutFaceImageOptions {
   /** Presentation time in ms from the first displayed frame (as DecodedFrame.timeMs). */

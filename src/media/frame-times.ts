@@ -1,7 +1,6 @@
 import { ErrorCode, KirinError } from '../errors.js';
 import { ffprobePath } from './binaries.js';
-import { localInput } from './probe.js';
-import { UNTRUSTED_INPUT_OPTIONS, runTool, stderrTail, toolFault, toolLimits } from './run-tool.js';
+import { UNTRUSTED_INPUT_OPTIONS, localInput, runTool, stderrTail, toolFault, toolLimits } from './run-tool.js';
 import type { VideoInfo } from './types.js';
 
 /**

@@ -1,15 +1,9 @@
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { ErrorCode, KirinError } from '../errors.ts';
 import { ffprobePath } from './binaries.ts';
-import { sniffContainer } from './container.ts';
-import { MAX_STREAMS, UNTRUSTED_INPUT_OPTIONS, runTool, stderrTail, toolFault, toolLimits } from './run-tool.ts';
+import { sniffContainer, type ContainerFormat } from './container.ts';
+import { MAX_STREAMS, UNTRUSTED_INPUT_OPTIONS, localInput, runTool, stderrTail, toolFault, toolLimits } from './run-tool.ts';
 import type { VideoInfo } from './types.ts';
-
-/** `file:` URL-ish input for ffmpeg/ffprobe: never a network protocol, never parsed as an option. */
-export function localInput(path: string): string {
-  return 'file:' + resolve(path);
-}
 
 interface FfprobeStream {
   index: number;
@@ -39,8 +33,11 @@ interface FfprobeOutput {
  * it has no decodable video stream, more than MAX_STREAMS streams or needs more than the memory
  * limit, 014002095 if ffprobe hangs or crashes.
  */
-export async function probeVideo(path: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<VideoInfo> {
-  const format = await sniffContainer(path);
+export async function probeVideo(
+  path: string,
+  opts: { signal?: AbortSignal; timeoutMs?: number; /** The container, when the caller has judged the bytes already. */ format?: ContainerFormat } = {},
+): Promise<VideoInfo> {
+  const format = opts.format ?? (await sniffContainer(path));
   if (!format) {
     throw new KirinError(ErrorCode.NotMp4OrMov, 'container is not MP4 or MOV (no ISO-BMFF/QuickTime header in the first bytes)');
   }

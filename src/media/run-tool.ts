@@ -199,6 +199,7 @@ export function stderrTail(stderr: string, redact: string[] = [], maxChars = 300
   return tail.length > maxChars ? '…' + tail.slice(-maxChars) : tail;
 }
 
-function localInput(path: string): string {
+/** `file:` URL-ish input for ffmpeg/ffprobe: never a network protocol, never parsed as an option. */
+export function localInput(path: string): string {
   return 'file:' + resolve(path);
 }

@@ -6,8 +6,7 @@ import { checkUrlAllowedStatic, parseOutboundUrl, type AddressRules, type HostLo
 import { ffprobePath } from './binaries.ts';
 import { sniffContainerBytes } from './container.ts';
 import { downloadDefaults, downloadVideo } from './download.ts';
-import { localInput } from './probe.ts';
-import { MAX_STREAMS, runTool, stderrTail, toolFault, toolLimits } from './run-tool.ts';
+import { MAX_STREAMS, localInput, runTool, stderrTail, toolFault, toolLimits } from './run-tool.ts';
 import { describeBytes } from './validate.ts';
 
 /**

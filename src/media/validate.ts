@@ -51,11 +51,12 @@ export async function validateVideoFile(
   }
 
   const head = await readHead(path, 16);
-  if (!sniffContainerBytes(head)) {
+  const format = sniffContainerBytes(head);
+  if (!format) {
     throw new KirinError(ErrorCode.NotMp4OrMov, `container is ${describeBytes(head)}, must be MP4 or MOV`);
   }
 
-  const info = await probeVideo(path, { signal: opts.signal });
+  const info = await probeVideo(path, { signal: opts.signal, format });
   checkVideoInfo(info, lim);
   return info;
 }

@@ -3,14 +3,13 @@ import type { Updateable } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { ServiceConfig } from '../config.js';
 import { ErrorCode, KirinError } from '../errors.js';
+import { MODEL } from '../model.js';
 import { checkUrlAllowedStatic, parseOutboundUrl, parseVideoUrl } from '../net/url-guard.js';
 import type { Db } from '../storage/database.js';
 import { newId } from '../storage/ids.js';
 import type { TaskStatus, TaskTable } from '../storage/schema.js';
 import type { CallbackQueue } from './callbacks.js';
 import { toTaskObject, type TaskObject } from './task-object.js';
-
-export const MODEL = 'kirin_identify_face';
 
 export interface CreateTaskInput {
   model?: unknown;

@@ -93,13 +93,6 @@ export function normalize(v: Float32Array): Float32Array {
   return v;
 }
 
-/** Cosine similarity of two unit vectors. */
-export function similarity(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
-
 /** The unit mean of several unit vectors of one face: steadier than any one of them. */
 export function meanEmbedding(vectors: readonly Float32Array[]): Float32Array {
   if (vectors.length === 0) throw new Error('meanEmbedding: no vectors');

@@ -71,12 +71,6 @@ describe('decodeFrames', () => {
     await assert.rejects(decodeAll(cfr, { width: 81, height: 60, pixelFormat: 'yuv420p' }), /even size/);
   });
 
-  it('everyNth keeps source indices and times', async () => {
-    const frames = await decodeAll(cfr, { width: 32, height: 24, everyNth: 4 });
-    assert.deepEqual(frames.map((f) => f.index), Array.from({ length: 15 }, (_, i) => i * 4));
-    assert.deepEqual(frames.map((f) => f.timeMs), frames.map((f) => Math.round((f.index * 1000) / 30)));
-  });
-
   it('skipNonReference leaves out B-frames only: the frames it keeps are the full decode\'s, at the same times', async () => {
     // x264 'medium' makes B-frames (with b-pyramid, some of them references)
     const bframes = await makeVideo({ out: tmp.file('bframes.mp4'), width: 160, height: 120, fps: 30, seconds: 2, preset: 'medium' });

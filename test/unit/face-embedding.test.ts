@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { DEFAULT_ANALYSIS_CONFIG } from '../../src/analysis/config.ts';
+import { cosine } from '../../src/analysis/identity.ts';
 import { keypointsOf } from '../../src/vision/face-landmarks.ts';
 import { applySimilarity, canonicalKeypoints, fitSimilarity, invertSimilarity, warpInto, type FaceKeypoints, type Point2 } from '../../src/vision/face-align.ts';
-import { FaceEmbedder, alignmentTemplate, meanEmbedding, similarity } from '../../src/vision/face-embedding.ts';
+import { FaceEmbedder, alignmentTemplate, meanEmbedding } from '../../src/vision/face-embedding.ts';
 import { meshCropFor } from '../../src/vision/face-mesh.ts';
 import { loadFaceRecognitionModel } from '../../src/vision/face-recognition-model.ts';
 import type { RgbImage } from '../../src/vision/image.ts';
@@ -109,11 +110,11 @@ describe('face-api ResNet embeddings on photos', () => {
       const faces = await facesOn(models, base);
       assert.ok(faces.length >= 3, `found ${faces.length} faces`);
       const vectors = await models.embedder.embedAligned(base, faces.map((f) => f.keypoints));
-      assert.ok(vectors.every((v) => v.length === 128 && Math.abs(similarity(v, v) - 1) < 1e-5));
+      assert.ok(vectors.every((v) => v.length === 128 && Math.abs(cosine(v, v) - 1) < 1e-5));
 
       for (let i = 0; i < vectors.length; i++) {
         for (let j = i + 1; j < vectors.length; j++) {
-          const s = similarity(vectors[i], vectors[j]);
+          const s = cosine(vectors[i], vectors[j]);
           assert.ok(s < THRESHOLD, `people ${i} and ${j} on sample${n}: similarity ${s.toFixed(3)} ≥ ${THRESHOLD}`);
         }
       }
@@ -136,9 +137,9 @@ describe('face-api ResNet embeddings on photos', () => {
           const match = again.find((f) => Math.hypot(f.centre[0] - cx, f.centre[1] - cy) < 20 * k);
           assert.ok(match, `person ${i} not found again at ${JSON.stringify(variant)}`);
           const [v] = await models.embedder.embedAligned(img, [match.keypoints]);
-          const s = similarity(vectors[i], v);
+          const s = cosine(vectors[i], v);
           assert.ok(s >= THRESHOLD, `person ${i} on sample${n} at ${JSON.stringify(variant)}: similarity ${s.toFixed(3)} < ${THRESHOLD}`);
-          const best = vectors.reduce((b, u, j) => (similarity(u, v) > similarity(vectors[b], v) ? j : b), 0);
+          const best = vectors.reduce((b, u, j) => (cosine(u, v) > cosine(vectors[b], v) ? j : b), 0);
           assert.equal(best, i, `person ${i} at ${JSON.stringify(variant)} is closest to person ${best}`);
         }
       }
@@ -152,8 +153,8 @@ describe('face-api ResNet embeddings on photos', () => {
     const [face2] = await facesOn(models, shifted);
     const vs = [...(await models.embedder.embedAligned(img, [face.keypoints])), ...(await models.embedder.embedAligned(shifted, [face2.keypoints]))];
     const mean = meanEmbedding(vs);
-    assert.ok(Math.abs(similarity(mean, mean) - 1) < 1e-5);
-    for (const v of vs) assert.ok(similarity(mean, v) >= Math.min(...vs.map((u) => similarity(u, vs[0]))));
+    assert.ok(Math.abs(cosine(mean, mean) - 1) < 1e-5);
+    for (const v of vs) assert.ok(cosine(mean, v) >= Math.min(...vs.map((u) => cosine(u, vs[0]))));
   });
 });
 
