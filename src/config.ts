@@ -32,8 +32,8 @@ export interface ServiceConfig {
   dataDir: string;
   /** Public URLs of face pictures start with this (no trailing slash); '' = http://localhost:<the port it listens on>. */
   publicUrl: string;
-  /** Analyses run at the same time (worker threads). */
-  workers: number;
+  /** Analyses run at the same time, each in a thread of its own (KIRIN_WORKERS). */
+  analysisThreads: number;
   allowPrivateUrls: boolean;
   /** The synchronous route gives up waiting after this long (the task goes on). */
   syncTimeoutMs: number;
@@ -97,7 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     host: env.HOST ?? '0.0.0.0',
     dataDir: resolve(env.KIRIN_DATA_DIR ?? './data'),
     publicUrl: (env.KIRIN_PUBLIC_URL ?? '').replace(/\/+$/, ''),
-    workers: Math.max(1, num(env.KIRIN_WORKERS, cpus().length)),
+    analysisThreads: Math.max(1, num(env.KIRIN_WORKERS, cpus().length)),
     allowPrivateUrls: env.KIRIN_ALLOW_PRIVATE_URLS === '1',
     syncTimeoutMs: num(env.KIRIN_SYNC_TIMEOUT_MS, 300_000),
     requestTimeoutMs: num(env.KIRIN_REQUEST_TIMEOUT_MS, 30_000),

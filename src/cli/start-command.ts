@@ -36,7 +36,7 @@ export async function startCommand(): Promise<void> {
   const service = await startService(config, { logger: { level: process.env.LOG_LEVEL ?? 'info' }, onFirstKey: printFirstKey });
   const where = config.databaseUrl || config.storage.url || config.queue.redisUrl ? describeBackends(config) : `data in ${config.dataDir}`;
   process.stdout.write(
-    `Kirin Face listening on ${service.url} (${where}, ${config.workers} analysis workers)\n` +
+    `Kirin Face listening on ${service.url} (${where}, ${config.analysisThreads} analysis threads)\n` +
       `  playground: ${service.publicUrl}/   API docs: ${service.publicUrl}/docs   OpenAPI: ${service.publicUrl}/openapi.json\n` +
       `  callbacks are signed with the secret printed by: npx kirin callback-secret\n`,
   );
@@ -55,7 +55,7 @@ export async function apiCommand(): Promise<void> {
 export async function workerCommand(): Promise<void> {
   const config = loadConfig();
   const worker = await startWorker(config);
-  process.stdout.write(`Kirin Face worker ready: ${config.workers} analyses at a time (${describeBackends(config)})\n`);
+  process.stdout.write(`Kirin Face worker ready: ${config.analysisThreads} analyses at a time (${describeBackends(config)})\n`);
   if (!config.publicUrl) process.stderr.write(`kirin worker: KIRIN_PUBLIC_URL is not set; face-picture URLs start with http://localhost:${config.port}\n`);
   stopOnSignals(worker.close, config.shutdownGraceMs);
 }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 
-const READER = new URL('./pipe-reader-worker.mjs', import.meta.url);
+const READER = new URL('./pipe-reader-thread.mjs', import.meta.url);
 
 type ReaderMessage =
   | { type: 'stdout'; data: Uint8Array }

@@ -10,7 +10,7 @@ import type { BlobStore } from '../storage/blobs.js';
 import type { Db } from '../storage/database.js';
 import { releaseLease, tryLease } from '../storage/leases.js';
 import { BullTaskQueue, reconcileQueue } from '../tasks/bull-queue.js';
-import { BullTaskWorker } from '../tasks/bull-worker.js';
+import { BullTaskConsumer } from '../tasks/bull-consumer.js';
 import { CallbackQueue } from '../tasks/callbacks.js';
 import { sweepExpired } from '../tasks/retention.js';
 import { processName, TaskExecutor } from '../tasks/task-executor.js';
@@ -46,7 +46,7 @@ export interface CloseOptions {
   /**
    * Running analyses get this long to finish before they are stopped and their tasks put back
    * (SIGTERM: KIRIN_SHUTDOWN_GRACE_MS); the drain is logged. Unset: stopped at once (embedded),
-   * the queue worker's own 30 s (BullMQ).
+   * the queue consumer's own 30 s (BullMQ).
    */
   graceMs?: number;
 }
@@ -70,7 +70,7 @@ const RECONCILE_EVERY_MS = 30_000;
 
 /**
  * The whole service in one process (`npm start`). On embedded defaults: SQLite, local files,
- * the tasks table as the queue, in-process worker threads; each of them is replaced by its
+ * the tasks table as the queue, in-process analysis threads; each of them is replaced by its
  * scale-out backend when configured.
  */
 export function startService(config: ServiceConfig, opts: StartOptions = {}): Promise<RunningService> {
@@ -146,14 +146,14 @@ async function start(config: ServiceConfig, role: Role, opts: StartOptions): Pro
 
     let active = () => 0;
     if (processes) {
-      const pool = new WorkerPool(config.workers);
+      const pool = new WorkerPool(config.analysisThreads);
       closers.push(() => pool.close());
       const executor = new TaskExecutor({ db, config, clock, blobs, pool, signer, tasks });
       if (redis) {
-        const worker = new BullTaskWorker({ config, db, executor, pool, dbHealth: health.db }, redis);
-        worker.start();
-        drainWork = (graceMs) => worker.close(graceMs);
-        active = () => worker.active;
+        const consumer = new BullTaskConsumer({ config, db, executor, pool, dbHealth: health.db }, redis);
+        consumer.start();
+        drainWork = (graceMs) => consumer.close(graceMs);
+        active = () => consumer.active;
       } else {
         const runner = new TaskRunner({ db, config, pool, executor, disk, log, clock });
         await runner.start();

@@ -37,7 +37,7 @@ export const DISK_FULL_PAUSE_MS = 5000;
 const CLAIM_SETTLE_MS = 10_000;
 
 /**
- * The embedded queue: tasks wait in the database as `pending`; up to `workers` of them are
+ * The embedded queue: tasks wait in the database as `pending`; up to `analysisThreads` of them are
  * claimed at a time and processed. On start, tasks left `processing` by a crash go back to
  * `pending` (so only one process may run this queue on a database). A task finishes in one
  * transaction guarded by `status = 'processing'` (see TaskExecutor), so a task that was cancelled
@@ -117,7 +117,7 @@ export class TaskRunner implements TaskQueue {
     this.pumping = true;
     void (async () => {
       try {
-        while (!this.stopped && this.running.size < this.d.config.workers && Date.now() >= this.pausedUntil) {
+        while (!this.stopped && this.running.size < this.d.config.analysisThreads && Date.now() >= this.pausedUntil) {
           const task = await this.claim();
           if (!task) break;
           this.launch(task);

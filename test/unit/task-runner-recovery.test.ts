@@ -76,7 +76,7 @@ describe('task runner: recovery and drain', () => {
       },
     };
     const pool = { cancel: (id: string) => cancelled.push(id) } as unknown as WorkerPool;
-    const config = { ...loadConfig({}), workers: 1, stuckCheckMs: extra.stuckCheckMs ?? 60_000 };
+    const config = { ...loadConfig({}), analysisThreads: 1, stuckCheckMs: extra.stuckCheckMs ?? 60_000 };
     const runner = new TaskRunner({ db, config, pool, executor: executor as never, disk: extra.disk });
     runners.push(runner);
     await runner.start();

@@ -11,7 +11,7 @@ import { processName, type ErrorPolicy, type TaskExecutor } from './task-executo
 import type { DrainReport } from './task-runner.js';
 import type { WorkerPool } from './worker-pool.js';
 
-export interface BullWorkerDeps {
+export interface BullTaskConsumerDeps {
   config: ServiceConfig;
   db: Db;
   executor: TaskExecutor;
@@ -24,8 +24,9 @@ export interface BullWorkerDeps {
 export const DB_WAIT_MS = 5000;
 
 /**
- * The scale-out processor: takes jobs from the BullMQ queue, `workers` at a time, and runs their
- * tasks. Delivery is at least once (a job whose worker died is handed out again by the stalled
+ * The queue consumer of a `kirin worker` process: takes jobs from the BullMQ queue,
+ * `analysisThreads` at a time, and runs their tasks. Delivery is at least once (a job whose
+ * `kirin worker` process died is handed out again by the stalled
  * check), so a job only claims its task if the task has not ended, and the task ends in one
  * status-guarded transaction (TaskExecutor): a redelivered task completes, is charged and calls
  * back once. Input failures end the task at once; other errors are retried, the last attempt
@@ -33,30 +34,30 @@ export const DB_WAIT_MS = 5000;
  * noticed within a second and its analysis stopped. A job that meets a database it cannot reach
  * (or comes while it is known to be away) is put off, without using up an attempt, until it is back.
  */
-export class BullTaskWorker {
-  private readonly worker: Worker<TaskJob>;
+export class BullTaskConsumer {
+  private readonly bullWorker: Worker<TaskJob>; // BullMQ's consumer object
   private readonly running = new Map<string, AbortController>();
   private readonly inflight = new Set<Promise<void>>();
   private watchTimer?: NodeJS.Timeout;
   private closing = false;
 
-  constructor(private readonly d: BullWorkerDeps, connection: Redis) {
+  constructor(private readonly d: BullTaskConsumerDeps, connection: Redis) {
     const lockMs = d.config.queue.lockMs;
-    this.worker = new Worker<TaskJob>(QUEUE_NAME, (job, token) => this.track(this.processOrWait(job, token)), {
+    this.bullWorker = new Worker<TaskJob>(QUEUE_NAME, (job, token) => this.track(this.processOrWait(job, token)), {
       ...queueOptions(d.config, connection),
       name: processName,
-      concurrency: d.config.workers,
+      concurrency: d.config.analysisThreads,
       lockDuration: lockMs,
       stalledInterval: lockMs,
       // a job whose worker died twice in a row is retried once more before it fails for good
       maxStalledCount: 2,
       autorun: false,
     });
-    this.worker.on('error', () => undefined); // connection errors: ioredis reconnects
+    this.bullWorker.on('error', () => undefined); // connection errors: ioredis reconnects
   }
 
   start(): void {
-    void this.worker.run().catch(() => undefined);
+    void this.bullWorker.run().catch(() => undefined);
     this.watchTimer = setInterval(() => void this.stopEnded().catch(() => undefined), 1000);
   }
 
@@ -73,10 +74,10 @@ export class BullTaskWorker {
     this.closing = true;
     clearInterval(this.watchTimer);
     const runningAtStop = this.running.size;
-    await this.worker.pause(true).catch(() => undefined);
+    await this.bullWorker.pause(true).catch(() => undefined);
     await Promise.race([Promise.allSettled([...this.inflight]), sleep(graceMs, undefined, { ref: false })]);
     const putBack = this.running.size;
-    await this.worker.close(true).catch(() => undefined);
+    await this.bullWorker.close(true).catch(() => undefined);
     return { finished: Math.max(0, runningAtStop - putBack), putBack };
   }
 
