@@ -1,5 +1,5 @@
 // npm run bench:accuracy [DIR] — runs `kirin identify` on every video of DIR (default
-// ../shared/bench/public), saves the results in .bench-out/accuracy, and prints the summary
+// ../shared/bench/public), saves the results in .bench-out/accuracy-<folder>, and prints the summary
 // of the benchmark's score.mjs (which lives next to DIR).
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';

@@ -3,7 +3,7 @@ import { closeSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSy
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ffmpegPath } from '../src/media/binaries.js';
 import { API_KEY_PATTERN } from '../src/storage/api-keys.js';
 
@@ -13,7 +13,7 @@ export interface BenchSet {
   /** Folder of NAME.mp4|mov with NAME.truth.json. */
   dir: string;
   videos: string[];
-  /** Fresh output folder .bench-out/<name>. */
+  /** Fresh output folder .bench-out/<name>-<folder> (one per benchmark folder, so runs over two folders keep both). */
   out: string;
   /** Runs the benchmark's score.mjs over `out`, prints its lines, returns its exit code. */
   score(): number;
@@ -27,7 +27,7 @@ export function benchSet(name: string, dirArg: string | undefined): BenchSet {
     console.error(`bench:${name} needs the benchmark folder (${dir}) and its score.mjs`);
     process.exit(2);
   }
-  const out = join(repoRoot, '.bench-out', name);
+  const out = join(repoRoot, '.bench-out', `${name}-${basename(dir)}`);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   return {

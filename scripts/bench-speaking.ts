@@ -1,5 +1,5 @@
 // npm run bench:speaking [DIR] — runs `kirin identify` on every video of DIR (default
-// ../shared/bench/speaking), saves the results in .bench-out/speaking, and prints the summaries
+// ../shared/bench/speaking), saves the results in .bench-out/speaking-<folder>, and prints the summaries
 // of the benchmark's score-speaking.mjs (who speaks when) and score.mjs (faces and intervals).
 // With the default folder it also runs the real single-speaker clips with sound (real/r10,
 // r14, r17) and prints the share of their voiced time that is marked speaking.
