@@ -8,8 +8,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { distDir, newestSourceTime, root } from '../bin/build-state.js';
 
-/** Plain-JS modules under src/ that the compiled service loads as they are (a worker thread's body). */
-const SOURCE_ONLY = new Set(['tasks/worker-entry.mjs']); // tsx's launcher for source runs only
+/** Plain-JS modules under src/ that the compiled service loads as they are (a thread's body). */
+const SOURCE_ONLY = new Set(['tasks/analysis-thread-from-source.mjs']); // tsx's launcher for source runs only
 
 let tsc;
 try {

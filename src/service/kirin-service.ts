@@ -17,7 +17,7 @@ import { processName, TaskExecutor } from '../tasks/task-executor.js';
 import type { TaskQueue } from '../tasks/task-queue.js';
 import { TaskRunner } from '../tasks/task-runner.js';
 import { TaskService } from '../tasks/task-service.js';
-import { WorkerPool } from '../tasks/worker-pool.js';
+import { AnalysisThreadPool } from '../tasks/analysis-thread-pool.js';
 import { DiskSpace } from '../storage/disk-space.js';
 import type { DrainReport, RunnerLog } from '../tasks/task-runner.js';
 import { openBackends, type Role } from './backends.js';
@@ -146,7 +146,7 @@ async function start(config: ServiceConfig, role: Role, opts: StartOptions): Pro
 
     let active = () => 0;
     if (processes) {
-      const pool = new WorkerPool(config.analysisThreads);
+      const pool = new AnalysisThreadPool(config.analysisThreads);
       closers.push(() => pool.close());
       const executor = new TaskExecutor({ db, config, clock, blobs, pool, signer, tasks });
       if (redis) {

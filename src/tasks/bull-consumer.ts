@@ -9,13 +9,13 @@ import { isDiskFull } from '../storage/disk-space.js';
 import { QUEUE_NAME, queueOptions, type TaskJob } from './bull-queue.js';
 import { processName, type ErrorPolicy, type TaskExecutor } from './task-executor.js';
 import type { DrainReport } from './task-runner.js';
-import type { WorkerPool } from './worker-pool.js';
+import type { AnalysisThreadPool } from './analysis-thread-pool.js';
 
 export interface BullTaskConsumerDeps {
   config: ServiceConfig;
   db: Db;
   executor: TaskExecutor;
-  pool: WorkerPool;
+  pool: AnalysisThreadPool;
   /** Whether the database can be reached: while it cannot, no job is taken. */
   dbHealth: { readonly available: boolean };
 }

@@ -14,7 +14,7 @@ import { newId } from '../storage/ids.js';
 import { deleteSessionTracks, gzipJson, putGzipped, storedTracks, tracksKey } from '../storage/session-tracks.js';
 import type { TaskStatus, TaskTable } from '../storage/schema.js';
 import type { TaskService } from './task-service.js';
-import type { WorkerPool } from './worker-pool.js';
+import type { AnalysisThreadPool } from './analysis-thread-pool.js';
 
 export type Task = Omit<TaskTable, 'attempts' | 'worker'>;
 
@@ -26,7 +26,7 @@ export interface ExecutorDeps {
   config: ServiceConfig;
   clock: Clock;
   blobs: BlobStore;
-  pool: WorkerPool;
+  pool: AnalysisThreadPool;
   signer: UrlSigner;
   tasks: TaskService;
 }

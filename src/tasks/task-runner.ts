@@ -5,7 +5,7 @@ import type { Db } from '../storage/database.js';
 import { isDiskFull, type DiskSpace } from '../storage/disk-space.js';
 import type { Task, TaskExecutor } from './task-executor.js';
 import type { TaskQueue } from './task-queue.js';
-import type { WorkerPool } from './worker-pool.js';
+import type { AnalysisThreadPool } from './analysis-thread-pool.js';
 
 /** pino's shape, so the service's logger fits; the runner logs only what an operator acts on. */
 export interface RunnerLog {
@@ -16,7 +16,7 @@ export interface RunnerLog {
 export interface RunnerDeps {
   db: Db;
   config: ServiceConfig;
-  pool: WorkerPool;
+  pool: AnalysisThreadPool;
   executor: Pick<TaskExecutor, 'claim' | 'run'>;
   /** Told about full-disk errors (for /readyz and the 507 answers). */
   disk?: DiskSpace;

@@ -37,7 +37,7 @@ describe('compiled build', () => {
 
   it('dist/ holds JavaScript only, and nothing in it imports tsx or a .ts file', () => {
     const files = readdirSync(distDir, { recursive: true }).map(String);
-    assert.ok(files.includes(join('cli', 'main.js')) && files.includes(join('tasks', 'identify-worker.js')), 'the CLI and the analysis thread body are built');
+    assert.ok(files.includes(join('cli', 'main.js')) && files.includes(join('tasks', 'analysis-thread.js')), 'the CLI and the analysis thread body are built');
     assert.ok(files.includes(join('media', 'pipe-reader-thread.mjs')), 'plain-JS thread bodies are copied');
     assert.ok(!files.some((f) => /\.[cm]?ts$/.test(f) && !f.endsWith('.d.ts')), 'no TypeScript in dist/');
     for (const f of files.filter((f) => /\.m?js$/.test(f))) {

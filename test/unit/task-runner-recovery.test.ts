@@ -5,7 +5,7 @@ import { migrate, openSqlite, type Db } from '../../src/storage/database.ts';
 import { DiskSpace, isDiskFull } from '../../src/storage/disk-space.ts';
 import type { ErrorPolicy, Task } from '../../src/tasks/task-executor.ts';
 import { DISK_FULL_PAUSE_MS, TaskRunner } from '../../src/tasks/task-runner.ts';
-import type { WorkerPool } from '../../src/tasks/worker-pool.ts';
+import type { AnalysisThreadPool } from '../../src/tasks/analysis-thread-pool.ts';
 import { makeTempDir, type TempDir } from '../helpers/make-video.ts';
 import { waitFor } from '../helpers/service.ts';
 
@@ -75,7 +75,7 @@ describe('task runner: recovery and drain', () => {
         }
       },
     };
-    const pool = { cancel: (id: string) => cancelled.push(id) } as unknown as WorkerPool;
+    const pool = { cancel: (id: string) => cancelled.push(id) } as unknown as AnalysisThreadPool;
     const config = { ...loadConfig({}), analysisThreads: 1, stuckCheckMs: extra.stuckCheckMs ?? 60_000 };
     const runner = new TaskRunner({ db, config, pool, executor: executor as never, disk: extra.disk });
     runners.push(runner);

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, KirinError, type ErrorCodeValue } from '../errors.js';
 import type { IdentifySummary } from '../pipeline/result-json.js';
-import type { RunJob, WorkerReply, WorkerRequest } from './worker-messages.js';
+import type { RunJob, ThreadReply, ThreadRequest } from './analysis-thread-messages.js';
 
 interface Job {
   req: RunJob;
@@ -21,16 +21,18 @@ interface Slot {
 const STOP_GRACE_MS = 30_000;
 
 // compiled (dist/), a thread runs the compiled body; run from src/ through tsx, a thread first
-// registers tsx (worker-entry.mjs), as a thread does not inherit the loader bin/kirin.js registered
-const ENTRY = import.meta.url.endsWith('.ts') ? new URL('./worker-entry.mjs', import.meta.url) : new URL('./identify-worker.js', import.meta.url);
+// registers tsx (analysis-thread-from-source.mjs): it does not inherit the loader bin/kirin.js registered
+const ENTRY = import.meta.url.endsWith('.ts')
+  ? new URL('./analysis-thread-from-source.mjs', import.meta.url)
+  : new URL('./analysis-thread.js', import.meta.url);
 
 /**
- * A fixed number of worker threads, each with its own copy of the models, running one analysis
- * at a time. A job can be cancelled (the thread is asked to stop it: terminating a thread inside
+ * A fixed number of analysis threads (Node worker threads), each with its own copy of the
+ * models, running one analysis at a time. A job can be cancelled (the thread is asked to stop it: terminating a thread inside
  * onnxruntime's native code would abort the whole process); a thread that dies fails its job
  * with an internal error and is replaced.
  */
-export class WorkerPool {
+export class AnalysisThreadPool {
   private readonly slots: Slot[] = [];
   private readonly waiting: Job[] = [];
   private closed = false;
@@ -82,13 +84,13 @@ export class WorkerPool {
     );
   }
 
-  private post(slot: Slot, m: WorkerRequest): void {
+  private post(slot: Slot, m: ThreadRequest): void {
     slot.worker.postMessage(m);
   }
 
   private spawn(): Slot {
     const slot: Slot = { worker: new Worker(ENTRY) };
-    slot.worker.on('message', (m: WorkerReply) => {
+    slot.worker.on('message', (m: ThreadReply) => {
       if (slot.stopping && m.jobId === slot.stopping.jobId) {
         if (m.type === 'progress') return;
         clearTimeout(slot.stopping.timer);

@@ -1,4 +1,4 @@
-// Body of one analysis worker thread: runs the engine on files the pool sends it.
+// Body of one analysis thread (a Node worker thread of AnalysisThreadPool): runs the engine on files the pool sends it.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
@@ -7,7 +7,7 @@ import { isKirinError } from '../errors.js';
 import { identifyFile } from '../pipeline/identify-file.js';
 import { summarize } from '../pipeline/result-json.js';
 import { modelsSettled } from '../vision/models.js';
-import type { RunJob, WorkerReply, WorkerRequest } from './worker-messages.js';
+import type { RunJob, ThreadReply, ThreadRequest } from './analysis-thread-messages.js';
 
 // V8's collector for this thread, which Worker execArgv cannot expose: the flag is set, then a
 // fresh context sees `gc`.
@@ -15,8 +15,8 @@ setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 
 const port = parentPort;
-if (!port) throw new Error('identify-worker must run in a worker thread');
-const send = (m: WorkerReply) => port.postMessage(m);
+if (!port) throw new Error('analysis-thread must run in a worker thread');
+const send = (m: ThreadReply) => port.postMessage(m);
 
 /** The engine's settings, read once when the thread starts. */
 const engine = loadEngineConfig(process.env);
@@ -50,7 +50,7 @@ async function run(req: RunJob, signal: AbortSignal): Promise<void> {
   }
 }
 
-port.on('message', async (req: WorkerRequest) => {
+port.on('message', async (req: ThreadRequest) => {
   if (req.type === 'run') {
     const abort = new AbortController();
     const job = { jobId: req.jobId, abort, done: run(req, abort.signal) };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { WorkerPool } from '../../src/tasks/worker-pool.ts';
+import { AnalysisThreadPool } from '../../src/tasks/analysis-thread-pool.ts';
 import { portrait } from '../helpers/face-photos.ts';
 import { makeSegmentsVideo, makeTempDir, type TempDir } from '../helpers/make-video.ts';
 
@@ -18,7 +18,7 @@ describe('analysis worker pool', () => {
   after(() => tmp.cleanup());
 
   it('cancels a job while its thread loads the models, then runs the next job on the same thread', async () => {
-    const pool = new WorkerPool(1);
+    const pool = new AnalysisThreadPool(1);
     try {
       const first = pool.run({ jobId: 'one', videoPath: video, outDir: tmp.file('one') }, () => undefined);
       const second = pool.run({ jobId: 'two', videoPath: video, outDir: tmp.file('two') }, () => undefined);
@@ -33,7 +33,7 @@ describe('analysis worker pool', () => {
   });
 
   it('closes while a job runs: the job is abandoned, the threads leave, the process lives on', async () => {
-    const pool = new WorkerPool(2);
+    const pool = new AnalysisThreadPool(2);
     const job = pool.run({ jobId: 'three', videoPath: video, outDir: tmp.file('three') }, () => undefined);
     job.catch(() => undefined);
     await new Promise((r) => setTimeout(r, 800));
