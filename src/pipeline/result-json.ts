@@ -1,13 +1,7 @@
 import type { AudioSummary, FaceSample, FaceTimeline, Point2, TimeSpan } from '../analysis/types.js';
 import { newId } from '../storage/ids.js';
+import type { Box } from '../vision/geometry.js';
 import type { IdentifiedVideo } from './identify-file.js';
-
-export interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
 
 /** Where a face was and how usable, over time (source pixels, ms): the `tracks` extension. */
 export interface TrackJson {
