@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ErrorCode, KirinClient, KirinError, KirinTaskFailedError, KirinTimeoutError, parseCallback, parseResult, verifyCallbackSignature, type Task } from '../../client/src/index.ts';
+import type { ResultJson as ServiceResultJson } from '../../src/pipeline/result-json.ts';
 import { signCallback } from '../../src/tasks/callbacks.ts';
+import type * as Client from '../../client/src/index.ts';
 
 const task = (over: Partial<Task>): Task => ({ id: 'task_1', model: 'kirin_identify_face', status: 'pending', progress: 0, created_at: 1, ...over });
 
@@ -18,6 +20,21 @@ function scriptedFetch(answers: [number, unknown, Record<string, string>?][]) {
   }) as unknown as typeof fetch;
   return { calls, fetchImpl };
 }
+
+// The client's types against the service's (checked by npm run typecheck): the service's result
+// JSON is a client ResultJson, and the client names every field the service sends.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Keys<T> = keyof NonNullable<T>;
+type ServiceData = ServiceResultJson['data'];
+type ClientData = Client.ResultJson['data'];
+export const resultTypesAgree: [
+  (r: ServiceResultJson) => Client.ResultJson,
+  Same<Keys<ServiceData>, Keys<ClientData>>,
+  Same<Keys<ServiceData['face_data'][number]>, Keys<Client.FaceData>>,
+  Same<Keys<ServiceData['rejected_faces'][number]>, Keys<Client.RejectedFace>>,
+  Same<Keys<ServiceData['audio']>, Keys<Client.AudioInfo>>,
+  Same<Keys<ServiceData['video']>, Keys<Client.VideoMeta>>,
+] = [(r) => r, true, true, true, true, true];
 
 describe('client: callback signatures', () => {
   const secret = 'cbsec_test';
