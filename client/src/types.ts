@@ -141,6 +141,8 @@ export interface Session {
   face_data: FaceData[];
   rejected_faces: RejectedFace[];
   audio?: AudioInfo;
+  /** Extension: the path of this session's per-frame tracks on the service (getSessionTracks answers them). */
+  tracks_url?: string;
 }
 
 /** Where a task's video comes from: exactly one of these. */
