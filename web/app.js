@@ -50,13 +50,20 @@ const els = {
   raw: $('raw'),
   copy: /** @type {HTMLButtonElement} */ ($('copy')),
   copyStatus: $('copy-status'),
+  downloadTracks: /** @type {HTMLButtonElement} */ ($('download-tracks')),
+  tracksStatus: $('tracks-status'),
 };
 
 /** @type {File | null} */
 let chosenFile = null;
 let objectUrl = '';
-/** What is shown: { durationMs, width, height, audio, lanes: [{ id, label, color, rejected, start, end, speaking, track }] } */
+/**
+ * What is shown: { durationMs, width, height, audio, framesMs, lanes: [{ id, label, color, rejected, start, end, speaking, track, boxes }] }.
+ * framesMs and each lane's boxes come from the per-frame tracks (null when the service has none).
+ */
 let view = null;
+/** The per-frame tracks document as the service sent it, and the task it belongs to (for the download). */
+let frameTracks = null;
 let running = false;
 
 // ---------- API
@@ -214,7 +221,14 @@ async function run() {
     } catch {
       tracks = null; // an older service: lanes from the intervals alone
     }
-    showResult(result, tracks, playSrc);
+    let perFrame = null;
+    try {
+      perFrame = await api('GET', `/model/v1/generation/${encodeURIComponent(task.id)}/tracks?frames=all`);
+    } catch {
+      perFrame = null; // boxes from the analysed samples instead
+    }
+    frameTracks = perFrame ? { taskId: task.id, doc: perFrame } : null;
+    showResult(result, tracks, playSrc, perFrame);
   } catch (e) {
     if (e instanceof ApiError) showError(e.code, e.message, e.status);
     else showError('', e instanceof Error ? e.message : String(e));
@@ -234,10 +248,11 @@ function swapObjectUrl(file) {
 
 const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`;
 
-function showResult(result, tracks, playSrc) {
+function showResult(result, tracks, playSrc, perFrame = null) {
   const data = result.data;
   const video = data.video ?? tracks?.video ?? {};
   const trackOf = new Map((tracks?.faces ?? []).map((f) => [f.face_id, f]));
+  const framesOf = new Map((perFrame?.faces ?? []).map((f) => [f.face_id, f.boxes]));
   const lanes = data.face_data.map((f, i) => ({
     id: f.face_id,
     label: `Face ${f.face_id}`,
@@ -247,6 +262,7 @@ function showResult(result, tracks, playSrc) {
     end: f.end_time,
     speaking: f.speaking ?? trackOf.get(f.face_id)?.speaking ?? [],
     track: trackOf.get(f.face_id)?.track ?? null,
+    boxes: framesOf.get(f.face_id) ?? null,
     image: f.face_image,
   }));
   const rejected = tracks?.rejected_faces ?? data.rejected_faces ?? [];
@@ -261,11 +277,12 @@ function showResult(result, tracks, playSrc) {
       end: r.end_time,
       speaking: r.speaking ?? data.rejected_faces?.[i]?.speaking ?? [],
       track: r.track ?? null,
+      boxes: perFrame?.rejected_faces?.[i]?.boxes ?? null,
     });
   });
   const durationMs = video.duration_ms || Math.max(1, ...lanes.map((l) => l.end));
   const audio = data.audio ?? tracks?.audio ?? null;
-  view = { durationMs, width: video.width, height: video.height, audio, lanes };
+  view = { durationMs, width: video.width, height: video.height, audio, framesMs: perFrame?.frames_ms ?? null, lanes };
 
   els.raw.textContent = JSON.stringify(result, null, 2);
   els.copyStatus.textContent = '';
@@ -275,8 +292,30 @@ function showResult(result, tracks, playSrc) {
   renderLanes(lanes, durationMs);
   renderSoundtrack(audio, durationMs);
   renderCards(lanes.filter((l) => !l.rejected));
+  renderTracksDownload(perFrame);
   drawOverlay();
 }
+
+/** The download button: the per-frame tracks as a JSON file (disabled when the service has none). */
+function renderTracksDownload(perFrame) {
+  els.downloadTracks.disabled = !perFrame;
+  els.tracksStatus.textContent = perFrame
+    ? `${perFrame.video?.frame_count ?? perFrame.frames_ms.length} frames × ${perFrame.faces.length + (perFrame.rejected_faces?.length ?? 0)} faces: box, 5 keypoints and lips on every frame`
+    : 'Per-frame tracks are not available from this service.';
+}
+
+els.downloadTracks.addEventListener('click', () => {
+  if (!frameTracks) return;
+  const blob = new Blob([JSON.stringify(frameTracks.doc)], { type: 'application/json' });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = `tracks_${frameTracks.taskId}.json`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+});
 
 function renderRuler(durationMs) {
   els.ruler.replaceChildren();
@@ -461,6 +500,34 @@ function nearestSample(samples, t) {
   return Math.abs(a.t - t) <= Math.abs(b.t - t) ? a : b;
 }
 
+/** Index of the frame shown at t (ms): the last frame starting at or before t; -1 before the first. */
+export function frameAt(framesMs, t) {
+  let lo = 0;
+  let hi = framesMs.length - 1;
+  if (hi < 0 || t < framesMs[0]) return -1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (framesMs[mid] <= t) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
+ * The box to draw for a lane at t, in source pixels { x, y, width, height }: from the per-frame
+ * tracks when there are any (null where the face is absent on that frame), else the nearest
+ * analysed sample while the face is on screen.
+ */
+function boxAt(lane, t, frame) {
+  if (lane.boxes && frame !== null) {
+    const b = frame >= 0 ? lane.boxes[frame] : null;
+    return b ? { x: b[0], y: b[1], width: b[2] - b[0], height: b[3] - b[1] } : null;
+  }
+  const span = lane.track ? spanAt(lane.track, t) : null;
+  if (!span || span.state === 'unseen') return null;
+  return nearestSample(lane.track.samples, t)?.box ?? null;
+}
+
 /** The span covering t, or null when the face is not on screen then. */
 function spanAt(track, t) {
   for (const s of track.spans) if (t >= s.start_time && t < s.end_time) return s;
@@ -484,6 +551,8 @@ function drawOverlay() {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, w, h);
   let drawn = 0;
+  /** The boxes drawn, [x1, y1, x2, y2] in source pixels, and the frame they belong to (for tests and tools). */
+  const drawnBoxes = [];
   const srcW = view?.width || v.videoWidth;
   const srcH = view?.height || v.videoHeight;
   if (view && srcW && srcH && w && h) {
@@ -492,26 +561,25 @@ function drawOverlay() {
     const ox = (w - srcW * k) / 2;
     const oy = (h - srcH * k) / 2;
     const t = v.currentTime * 1000;
+    const frame = view.framesMs ? frameAt(view.framesMs, t) : null;
     ctx.font = '600 13px system-ui, sans-serif';
     ctx.textBaseline = 'bottom';
     for (const lane of view.lanes) {
-      const tr = lane.track;
-      if (!tr) continue;
-      const span = spanAt(tr, t);
-      if (!span || span.state === 'unseen') continue;
-      const s = nearestSample(tr.samples, t);
-      if (!s) continue;
-      const x = ox + s.box.x * k;
-      const y = oy + s.box.y * k;
-      const bw = s.box.width * k;
-      const bh = s.box.height * k;
-      const usable = !lane.rejected && span.state === 'usable' && t >= lane.start && t < lane.end;
+      const box = boxAt(lane, t, frame);
+      if (!box) continue;
+      const span = lane.track ? spanAt(lane.track, t) : null;
+      const x = ox + box.x * k;
+      const y = oy + box.y * k;
+      const bw = box.width * k;
+      const bh = box.height * k;
+      drawnBoxes.push([box.x, box.y, box.x + box.width, box.y + box.height]);
+      const usable = !lane.rejected && (span ? span.state === 'usable' : true) && t >= lane.start && t < lane.end;
       ctx.lineWidth = usable ? 3 : 2;
       ctx.strokeStyle = lane.color;
       ctx.setLineDash(usable ? [] : [6, 4]);
       ctx.strokeRect(x, y, bw, bh);
       const speaking = lane.speaking.some((sp) => t >= sp.start_time && t < sp.end_time);
-      const label = (usable ? lane.label : `${lane.label}: ${span.reason ?? lane.reason ?? 'not usable'}`) + (speaking ? ' · speaking' : '');
+      const label = (usable ? lane.label : `${lane.label}: ${span?.reason ?? lane.reason ?? 'not usable'}`) + (speaking ? ' · speaking' : '');
       const tw = ctx.measureText(label).width + 8;
       const ly = y > 20 ? y : y + bh + 20;
       ctx.setLineDash([]);
@@ -523,6 +591,9 @@ function drawOverlay() {
     }
   }
   c.dataset.boxes = String(drawn);
+  c.dataset.source = view?.framesMs ? 'frames' : 'samples';
+  c.dataset.frame = view?.framesMs ? String(frameAt(view.framesMs, v.currentTime * 1000)) : '';
+  c.dataset.drawn = JSON.stringify(drawnBoxes);
 }
 
 function updatePlayheads() {

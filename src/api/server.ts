@@ -307,6 +307,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
       face_data: data.faces.map(({ file_id, ...f }) => ({ ...f, face_image: d.signer.url(file_id, s.expires_at) })),
       rejected_faces: data.rejected_faces,
       audio: data.audio,
+      tracks_url: `/v1/sessions/${encodeURIComponent(s.id)}/tracks?frames=all`,
     };
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -44,6 +44,25 @@ interface ResultShown {
 }
 
 const pct = (ms: number, durationMs: number) => (ms / durationMs) * 100;
+
+type Corners = [number, number, number, number];
+interface FrameTracksShown {
+  video: { frame_count: number };
+  frames_ms: number[];
+  faces: { face_id: string; person_id: string; boxes: (Corners | null)[]; keypoints: unknown[] }[];
+  rejected_faces: { boxes: (Corners | null)[] }[];
+}
+
+/** What the overlay drew last: the frame index and the boxes (source pixels). */
+const overlayState = (page: Page) =>
+  page.$eval('#overlay', (c) => ({ source: (c as HTMLElement).dataset.source, frame: Number((c as HTMLElement).dataset.frame), drawn: JSON.parse((c as HTMLElement).dataset.drawn ?? '[]') as Corners[] }));
+
+/** Clicks the download button and returns the downloaded file, parsed. */
+async function downloadTracks(page: Page): Promise<{ name: string; doc: FrameTracksShown }> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-tracks')]);
+  const file = await download.path();
+  return { name: download.suggestedFilename(), doc: JSON.parse(await readFile(file, 'utf8')) as FrameTracksShown };
+}
 
 /** Bands on the page (per lane, in lane order) and the voice row match the result's speaking spans and audio. */
 async function assertSpeakingDrawn(page: Page, result: ResultShown): Promise<void> {
@@ -229,6 +248,22 @@ describe('playground page', () => {
       const v = document.querySelector<HTMLVideoElement>('#player')!;
       return !v.seeking && v.readyState >= 3 && document.querySelector<HTMLCanvasElement>('#overlay')!.dataset.boxes === '2';
     }, undefined, { timeout: 10_000 });
+
+    // the per-frame tracks: downloaded as a file, every frame of the 7 s video; the boxes drawn are this frame's
+    assert.equal(await page.isEnabled('#download-tracks'), true);
+    assert.match((await page.textContent('#tracks-status')) ?? '', /210 frames/);
+    const { name, doc } = await downloadTracks(page);
+    const taskId = /Task (task_\w+)/.exec((await page.textContent('#progress-text')) ?? '')?.[1];
+    assert.equal(name, `tracks_${taskId}.json`);
+    assert.equal(doc.video.frame_count, 210);
+    assert.equal(doc.frames_ms.length, 210);
+    assert.deepEqual(doc.faces.map((f) => f.face_id), ['0', '1']);
+    assert.equal(doc.rejected_faces.length, 1);
+    const shown = await overlayState(page);
+    assert.equal(shown.source, 'frames');
+    const t = await currentTime();
+    assert.equal(shown.frame, doc.frames_ms.filter((ms) => ms <= t * 1000).length - 1, `frame at ${t} s`);
+    assert.deepEqual(shown.drawn, doc.faces.map((f) => f.boxes[shown.frame]), 'the boxes drawn are the per-frame tracks of the frame shown');
     await page.mouse.move(0, 0);
     await page.waitForTimeout(600); // let the player's controls settle for the picture
     await mkdir(ARTIFACTS, { recursive: true });
@@ -269,10 +304,29 @@ describe('playground page', () => {
       faces: faces.map((f, i) => ({ face_id: f.face_id, start_time: f.start_time, end_time: f.end_time, speaking: f.speaking, track: track(i ? 880 : 230, 1000, 4000) })),
       rejected_faces: rejected.map((r) => ({ ...r, track: track(560, 5500, 7000) })),
     };
+    // per-frame tracks: face 0 moves 2 px a frame to the right, face 1 stays, the rejected face is boxed where seen
+    const framesMs = Array.from({ length: 210 }, (_, i) => Math.round((i * 1000) / 30));
+    const perFrame = (from: number, to: number, x: (i: number) => number) => framesMs.map((ms, i) => (ms >= from && ms < to ? ([x(i), 220, x(i) + 170, 410] as Corners) : null));
+    const frameTracks = {
+      task_id: task.id, session_id: 'sess_canned',
+      video: { width: 1280, height: 720, fps: 30, frame_count: 210, duration_ms: 7000 },
+      frames_ms: framesMs,
+      faces: faces.map((f, i) => ({ face_id: f.face_id, person_id: `person_${i}`, start_time: 1000, end_time: 4000, boxes: perFrame(1000, 4000, (k) => (i ? 880 : 200 + 2 * k)), raw_boxes: perFrame(1000, 4000, (k) => (i ? 880 : 200 + 2 * k)), keypoints: [], mouth: [] })),
+      rejected_faces: [{ reason: 'too_short', person_id: 'person_2', start_time: 5500, end_time: 7000, boxes: perFrame(5500, 7000, () => 560), raw_boxes: [], keypoints: [], mouth: [] }],
+    };
     const json = (body: unknown) => ({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
+    const tracksPath = '/model/v1/generation/task_canned/tracks';
     await page.route(`${service.url}/model/v1/generation`, (r) => r.fulfill(json(task)));
-    await page.route(`${service.url}/model/v1/generation/task_canned/tracks`, (r) => r.fulfill(json(tracks)));
-    await page.route(`${service.url}/canned.mp4`, (r) => r.fulfill({ path: video, contentType: 'video/mp4' }));
+    await page.route((u) => u.pathname === tracksPath && !u.searchParams.has('frames'), (r) => r.fulfill(json(tracks)));
+    await page.route((u) => u.pathname === tracksPath && u.searchParams.get('frames') === 'all', (r) => r.fulfill(json(frameTracks)));
+    // the video with byte ranges, as a web host serves it, so the player can seek
+    const bytes = await readFile(video);
+    await page.route(`${service.url}/canned.mp4`, (r) => {
+      const range = /bytes=(\d+)-(\d*)/.exec(r.request().headers().range ?? '');
+      if (!range) return r.fulfill({ status: 200, contentType: 'video/mp4', headers: { 'accept-ranges': 'bytes' }, body: bytes });
+      const start = Number(range[1]), end = range[2] ? Math.min(Number(range[2]), bytes.length - 1) : bytes.length - 1;
+      return r.fulfill({ status: 206, contentType: 'video/mp4', headers: { 'accept-ranges': 'bytes', 'content-range': `bytes ${start}-${end}/${bytes.length}` }, body: bytes.subarray(start, end + 1) });
+    });
     try {
       await page.goto(`${service.url}/`);
       await page.fill('#video-url', `${service.url}/canned.mp4`);
@@ -295,6 +349,27 @@ describe('playground page', () => {
       assert.ok(Math.abs(band.x - (lane.x + 1 + ((lane.width - 2) * 1200) / 7000)) <= 1.5, `starts at 1.2 s (x ${band.x})`);
       await mkdir(ARTIFACTS, { recursive: true });
       await page.locator('#timeline').screenshot({ path: new URL('playground-speaking.png', ARTIFACTS).pathname });
+
+      // the overlay draws the per-frame boxes of the frame shown (face 0 has moved 2 px a frame), none where they are null
+      await page.waitForFunction(() => document.querySelector<HTMLVideoElement>('#player')!.readyState >= 1, undefined, { timeout: 30_000 });
+      const seek = async (s: number, frame: number) => {
+        await page.$eval('#player', (v, at) => ((v as HTMLVideoElement).currentTime = at), s);
+        try {
+          await page.waitForFunction((f) => document.querySelector<HTMLCanvasElement>('#overlay')!.dataset.frame === String(f), frame, { timeout: 10_000 });
+        } catch (e) {
+          const at = await page.$eval('#player', (v) => [(v as HTMLVideoElement).currentTime, (v as HTMLVideoElement).readyState]);
+          throw new Error(`seek to ${s} s: player at ${at}, overlay ${JSON.stringify(await overlayState(page))}: ${e}`);
+        }
+        return overlayState(page);
+      };
+      assert.deepEqual((await seek(2.01, 60)).drawn, [[320, 220, 490, 410], [880, 220, 1050, 410]]);
+      assert.deepEqual((await seek(3.51, 105)).drawn, [[410, 220, 580, 410], [880, 220, 1050, 410]]);
+      assert.deepEqual((await seek(4.51, 135)).drawn, [], 'nobody between the faces');
+      assert.deepEqual((await seek(6.01, 180)).drawn, [[560, 220, 730, 410]], 'the rejected face where it was seen');
+      // and the download is the document the service sent
+      const { name, doc } = await downloadTracks(page);
+      assert.equal(name, 'tracks_task_canned.json');
+      assert.deepEqual(doc, frameTracks);
       assert.deepEqual(problems, []);
     } finally {
       await page.unrouteAll();

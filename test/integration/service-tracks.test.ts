@@ -60,6 +60,11 @@ describe('service: per-frame tracks', () => {
     const s = await t.api('GET', `/v1/sessions/${result.data.session_id}`);
     assert.equal(s.status, 200, s.text);
     assert.deepEqual(s.json.face_data.map((f: any) => f.person_id), ['person_0', 'person_0']);
+    // the session names where its per-frame tracks are
+    assert.equal(s.json.tracks_url, `/v1/sessions/${result.data.session_id}/tracks?frames=all`);
+    const tracks = await t.api('GET', s.json.tracks_url);
+    assert.equal(tracks.status, 200, tracks.text);
+    assert.equal(tracks.json.frames_ms.length, frameCount);
   });
 
   it('?frames=all: gzip on the wire when accepted, every frame of each face', async () => {
