@@ -24,7 +24,12 @@ export function analyzeObservations(input: AnalyzeInput, cfg: AnalysisConfig): A
   const accepted: (Omit<IdentifiedFace, 'faceId'> & { x: number })[] = [];
   const rejected: RejectedFace[] = [];
   const persons = groupPersons(
-    presences.map((p) => ({ startMs: presenceStart(p), endMs: presenceEnd(p), appearance: meanAppearance(points(p).map((pt) => pt.sighting.embedding)) })),
+    presences.map((p) => ({
+      startMs: presenceStart(p),
+      endMs: presenceEnd(p),
+      x: boxCenter(points(p)[0].sighting.box)[0],
+      appearance: meanAppearance(points(p).map((pt) => pt.sighting.embedding)),
+    })),
     cfg,
   );
   for (const [i, p] of presences.entries()) {

@@ -6,6 +6,8 @@ export interface PersonCandidate {
   /** Presence on screen, ms ([startMs, endMs)). */
   startMs: number;
   endMs: number;
+  /** Where it first appeared, horizontally (source pixels): persons first seen together are numbered left to right, as face_ids are. */
+  x?: number;
   /** The face's mean appearance (unit length); undefined when none of its sightings was embedded. */
   appearance?: Float32Array;
 }
@@ -32,7 +34,8 @@ export function meanAppearance(embeddings: Iterable<Float32Array | undefined>): 
  * mean appearances, merging while the two closest groups are on average at least
  * cfg.samePersonSimilarity alike. Two faces on screen at the same time are never one person, so
  * groups whose faces overlap in time are not merged; a face without an appearance is a person of
- * its own. Returns each face's person id, "person_0", "person_1", … in order of first appearance.
+ * its own. Returns each face's person id, "person_0", "person_1", … in order of first appearance
+(persons first seen together: left to right).
  */
 export function groupPersons(faces: readonly PersonCandidate[], cfg: Pick<AnalysisConfig, 'samePersonSimilarity'>): string[] {
   const n = faces.length;
@@ -62,8 +65,10 @@ export function groupPersons(faces: readonly PersonCandidate[], cfg: Pick<Analys
     groups[bi].push(...groups[bj]);
     groups[bj] = [];
   }
-  const first = (g: number[]) => Math.min(...g.map((i) => faces[i].startMs));
-  const ordered = groups.filter((g) => g.length).sort((a, b) => first(a) - first(b) || Math.min(...a) - Math.min(...b));
+  // a group's first face: the earliest, and of faces that appear together the leftmost
+  const firstFace = (g: number[]) => g.reduce((f, i) => (faces[i].startMs < faces[f].startMs || (faces[i].startMs === faces[f].startMs && (faces[i].x ?? 0) < (faces[f].x ?? 0)) ? i : f));
+  const before = (a: number, b: number) => faces[a].startMs - faces[b].startMs || (faces[a].x ?? 0) - (faces[b].x ?? 0) || a - b;
+  const ordered = groups.filter((g) => g.length).sort((a, b) => before(firstFace(a), firstFace(b)));
   const ids: string[] = new Array(n);
   ordered.forEach((g, p) => g.forEach((i) => (ids[i] = `person_${p}`)));
   return ids;

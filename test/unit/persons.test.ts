@@ -58,6 +58,13 @@ describe('person_id: one id per person across face_ids', () => {
     assert.deepEqual(analyse(obs, 90).faces.map((f) => f.personId), ['person_0', 'person_1']);
   });
 
+  it('people who appear together are numbered left to right, as their face_ids are', () => {
+    // the right-hand face is listed first in every frame (detection order is not left to right)
+    const obs = frames(0, 90, (f) => [face(900, f % 10 === 0 ? { embedding: person(2) } : {}), face(100, f % 10 === 0 ? { embedding: person(1) } : {})]);
+    const r = analyse(obs, 90);
+    assert.deepEqual(r.faces.map((f) => [f.faceId, Math.round(f.best.sighting.box.x), f.personId]), [['0', 100, 'person_0'], ['1', 900, 'person_1']]);
+  });
+
   it('groupPersons: average linkage at the threshold, overlap never merged, no appearance alone', () => {
     const v = (...xs: number[]) => {
       const a = new Float32Array(xs);
