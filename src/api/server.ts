@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { unixSeconds as sec, type Clock } from '../clock.js';
 import type { ServiceConfig } from '../config.js';
 import { ErrorCode, KirinError, isKirinError } from '../errors.js';
+import { MODEL } from '../model.js';
 import { DEFAULT_LIMITS, validateVideoFile } from '../media/validate.js';
 import { authenticate } from '../storage/api-keys.js';
 import type { BlobStore } from '../storage/blobs.js';
@@ -75,7 +76,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     openapi: {
       openapi: '3.1.0',
       info: {
-        title: 'Kirin Face — kirin_identify_face',
+        title: `Kirin Face — ${MODEL}`,
         version: '1.0.0',
         description: 'Whether a video is usable for lip-sync, and which faces can be lip-synced when. See CONTRACT.md for the rules.',
       },
@@ -276,7 +277,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     },
   }, async (req, reply) => {
     const body = req.body as { video_id?: string; video_url?: string };
-    const task = await admission.admit(req.owner, undefined, () => d.tasks.create(req.owner, { model: 'kirin_identify_face', video_id: body.video_id, video_url: body.video_url }));
+    const task = await admission.admit(req.owner, undefined, () => d.tasks.create(req.owner, { model: MODEL, video_id: body.video_id, video_url: body.video_url }));
     const done = await d.tasks.waitSettled(req.owner, task.id, d.config.syncTimeoutMs);
     if (done?.status === 'completed') return JSON.parse(done.output![0].content[0].text);
     if (done?.status === 'failed') {
