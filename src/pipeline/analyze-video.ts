@@ -90,8 +90,8 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
   firstFrame.catch(() => undefined);
   let observer: FaceObserver;
   try {
-    // mouth movement (who is speaking) is read between each analysed frame and the decoded one before it
-    observer = new FaceObserver(await models, (frame) => ring.rgb(frame), info.width / width, opts.audio ? (frame) => lumaPairAt(ring, frame) : undefined);
+    // with a soundtrack, mouth movement (who is speaking) is read between each analysed frame and the decoded one before it
+    observer = new FaceObserver(await models, (frame) => ring.rgb(frame), info.width / width, opts.audio && info.audio ? (frame) => lumaPairAt(ring, frame) : undefined);
   } catch (e) {
     await decoder.return(undefined);
     throw e;
