@@ -4,7 +4,9 @@
 // it makes a 60 s 1080p30 talking-head clip (from ../shared/bench/clips, or a face photo of
 // face-api). With --baseline DIR (another checkout of this repository, e.g. a `git worktree` of
 // an older commit, with its node_modules) that checkout's `kirin identify` is timed too, in the
-// same rounds, so old and new are compared on one machine at one time.
+// same rounds, so old and new are compared on one machine at one time. --baseline may be given
+// more than once, and as DIR:NAME=VALUE,… to run that checkout with those environment variables
+// (e.g. `--baseline .:KIRIN_SPEAKING=0`: this checkout without who-is-speaking).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,12 +15,19 @@ import { repoRoot as root, speedClip } from './bench-common.js';
 
 const ffmpeg = ffmpegPath();
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { baseline: { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { baseline: { type: 'string', multiple: true } } });
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const video = resolve(positionals[0] ?? speedClip());
-const checkouts = [{ name: 'kirin identify', dir: root }, ...(values.baseline ? [{ name: 'baseline identify', dir: resolve(values.baseline) }] : [])];
+/** DIR or DIR:NAME=VALUE,NAME=VALUE */
+const baseline = (spec: string) => {
+  const at = spec.indexOf(':');
+  const dir = resolve(at < 0 ? spec : spec.slice(0, at));
+  const env = Object.fromEntries(at < 0 ? [] : spec.slice(at + 1).split(',').map((kv) => kv.split('=', 2) as [string, string]));
+  return { name: 'baseline identify', dir, env, label: spec };
+};
+const checkouts = [{ name: 'kirin identify', dir: root, env: {} as Record<string, string>, label: root }, ...(values.baseline ?? []).map(baseline)];
 const decodeMs: number[] = [];
 const identifyMs = checkouts.map(() => [] as number[]);
 const stats: Record<string, unknown>[] = checkouts.map(() => ({}));
@@ -29,7 +38,7 @@ for (let i = 0; i < runs; i++) {
   checkouts.forEach((c, k) => {
     const t = performance.now();
     const r = spawnSync(process.execPath, [join(c.dir, 'bin', 'kirin.js'), 'identify', video, '--out', join(root, '.bench-out', 'speed-images')], {
-      encoding: 'utf8', env: { ...process.env, KIRIN_STATS: '1' }, maxBuffer: 64 << 20,
+      encoding: 'utf8', env: { ...process.env, ...c.env, KIRIN_STATS: '1' }, maxBuffer: 64 << 20,
     });
     identifyMs[k].push(performance.now() - t);
     if (r.status !== 0) {
@@ -44,9 +53,11 @@ const d = median(decodeMs);
 console.log(`video ${video}`);
 checkouts.forEach((c, k) => {
   const m = median(identifyMs[k]);
-  if (k > 0) console.log(`baseline ${c.dir}`);
+  if (k > 0) console.log(`baseline ${c.label}`);
   console.log(`ffmpeg decode ${(d / 1000).toFixed(2)} s, ${c.name} ${(m / 1000).toFixed(2)} s (median of ${runs})`);
   console.log(`stats ${JSON.stringify(stats[k])}`);
   console.log(`ratio ${(m / d).toFixed(2)}x (identify / decode)`);
 });
-if (checkouts.length > 1) console.log(`new / baseline ${(median(identifyMs[0]) / median(identifyMs[1])).toFixed(2)}x`);
+for (let k = 1; k < checkouts.length; k++) {
+  console.log(`new / baseline ${checkouts[k].label} ${(median(identifyMs[0]) / median(identifyMs[k])).toFixed(2)}x`);
+}
