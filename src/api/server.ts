@@ -15,6 +15,7 @@ import { authenticate } from '../storage/api-keys.js';
 import type { BlobStore } from '../storage/blobs.js';
 import type { Db } from '../storage/database.js';
 import { newId } from '../storage/ids.js';
+import { findVideo } from '../storage/videos.js';
 import type { TaskService } from '../tasks/task-service.js';
 import { httpStatusOf, sendError } from './errors.js';
 import { clientErrorHandler, frameworkError } from './client-errors.js';
@@ -243,8 +244,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     }
   });
 
-  const ownedVideo = (owner: string, id: string) =>
-    d.db.selectFrom('videos').selectAll().where('id', '=', id).where('owner', '=', owner).where('expires_at', '>', d.clock.now()).executeTakeFirst();
+  const ownedVideo = (owner: string, id: string) => findVideo(d.db, id, { owner, now: d.clock.now() });
 
   app.get('/v1/videos/:video_id', {
     ...secured,

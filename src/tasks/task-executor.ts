@@ -13,6 +13,7 @@ import type { Db } from '../storage/database.js';
 import { newId } from '../storage/ids.js';
 import { deleteSessionTracks, gzipJson, putGzipped, storedTracks, tracksKey } from '../storage/session-tracks.js';
 import type { TaskStatus, TaskTable } from '../storage/schema.js';
+import { findVideo } from '../storage/videos.js';
 import type { TaskService } from './task-service.js';
 import type { AnalysisThreadPool } from './analysis-thread-pool.js';
 
@@ -95,7 +96,7 @@ export class TaskExecutor {
   private async sourceVideo(task: Task, work: string, signal: AbortSignal): Promise<string> {
     const { db, blobs, clock, config } = this.d;
     if (task.video_id) {
-      const v = await db.selectFrom('videos').select(['blob_key', 'expires_at']).where('id', '=', task.video_id).executeTakeFirst();
+      const v = await findVideo(db, task.video_id);
       if (!v || !(await blobs.exists(v.blob_key))) throw new KirinError(ErrorCode.VideoIdUnknown, `video_id ${task.video_id} is unknown or expired`);
       return blobs.localPath(v.blob_key, work);
     }

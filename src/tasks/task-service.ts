@@ -7,6 +7,7 @@ import { MODEL } from '../model.js';
 import { checkUrlAllowedStatic, parseOutboundUrl, parseVideoUrl } from '../net/url-guard.js';
 import type { Db } from '../storage/database.js';
 import { newId } from '../storage/ids.js';
+import { findVideo } from '../storage/videos.js';
 import type { TaskStatus, TaskTable } from '../storage/schema.js';
 import type { CallbackQueue } from './callbacks.js';
 import { toTaskObject, type TaskObject } from './task-object.js';
@@ -67,8 +68,8 @@ export class TaskService {
     let videoId: string | null = null;
     if (hasId) {
       if (typeof input.video_id !== 'string') throw bad('video_id must be a string');
-      const video = await this.db.selectFrom('videos').select(['id', 'expires_at']).where('id', '=', input.video_id).where('owner', '=', owner).executeTakeFirst();
-      if (!video || video.expires_at <= this.clock.now()) {
+      const video = await findVideo(this.db, input.video_id, { owner, now: this.clock.now() });
+      if (!video) {
         throw new KirinError(ErrorCode.VideoIdUnknown, `video_id ${input.video_id} is unknown or expired`);
       }
       videoId = video.id;
