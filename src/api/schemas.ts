@@ -4,6 +4,7 @@ import { MODEL } from '../model.js';
 export const errorBody = {
   $id: 'Error',
   type: 'object',
+  examples: [{ error: { code: '014001105', error_message: 'the video is shorter than 2 s' } }],
   required: ['error'],
   properties: {
     error: {
@@ -28,6 +29,20 @@ const videoMeta = {
 export const taskObject = {
   $id: 'Task',
   type: 'object',
+  examples: [
+    {
+      id: 'task_…',
+      model: MODEL,
+      status: 'completed',
+      progress: 1,
+      created_at: 1767225600,
+      completed_at: 1767225607,
+      external_task_id: null,
+      output: [{ content: [{ type: 'text', text: '{"code":0,"message":"SUCCEED","request_id":"req_…","data":{"session_id":"sess_…","face_data":[…]}}' }] }],
+      usage: { cost: '0.0100', discount: 0 },
+      metadata: { queue_ms: 12, processing_ms: 6900, video: { duration_ms: 5200, width: 1280, height: 720, fps: 25, format: 'mp4' } },
+    },
+  ],
   required: ['id', 'model', 'status', 'progress', 'created_at'],
   properties: {
     id: { type: 'string', examples: ['task_…'] },
@@ -98,45 +113,76 @@ const audio = {
   },
 } as const;
 
-const faceData = {
-  type: 'array',
-  items: {
-    type: 'object',
-    required: ['face_id', 'face_image', 'start_time', 'end_time'],
-    properties: {
-      face_id: { type: 'string', description: '"0", "1", … in order of start_time (ties: left to right)' },
-      person_id: {
-        type: 'string',
-        description: 'Extension: the same for every face of one person (after gaps of more than 1 s, across cuts), judged by appearance; "person_0", … in order of first appearance, shared with rejected_faces',
-      },
-      face_image: { type: 'string', description: 'Signed URL of a JPEG crop of the face, valid as long as the session' },
-      start_time: { type: 'integer', description: 'ms from the first displayed frame' },
-      end_time: { type: 'integer', description: 'ms; the end of the usable interval' },
-      box,
-      score: { type: 'number', description: 'Extension: the face mesh\'s confidence (0..1) on the frame the picture was cut from' },
-      speaking,
+/** One usable face of the result (component FaceData). */
+export const faceDataSchema = {
+  $id: 'FaceData',
+  type: 'object',
+  required: ['face_id', 'face_image', 'start_time', 'end_time'],
+  examples: [
+    {
+      face_id: '0',
+      person_id: 'person_0',
+      face_image: 'https://kirin.example.com/files/file_0123456789abcdefghij.jpg?exp=1767312000&sig=…',
+      start_time: 0,
+      end_time: 5200,
+      box: { x: 412, y: 96, width: 188, height: 240 },
+      score: 0.97,
+      speaking: [{ start_time: 400, end_time: 2900 }],
     },
+  ],
+  properties: {
+    face_id: { type: 'string', description: '"0", "1", … in order of start_time (ties: left to right)' },
+    person_id: {
+      type: 'string',
+      description: 'Extension: the same for every face of one person (after gaps of more than 1 s, across cuts), judged by appearance; "person_0", … in order of first appearance, shared with rejected_faces',
+    },
+    face_image: { type: 'string', description: 'Signed URL of a JPEG crop of the face, valid as long as the session' },
+    start_time: { type: 'integer', description: 'ms from the first displayed frame' },
+    end_time: { type: 'integer', description: 'ms; the end of the usable interval' },
+    box,
+    score: { type: 'number', description: 'Extension: the face mesh\'s confidence (0..1) on the frame the picture was cut from' },
+    speaking,
   },
 } as const;
 
-const rejectedFaces = {
-  type: 'array',
-  description: 'Extension: faces seen but not usable, with why',
-  items: {
-    type: 'object',
-    properties: {
-      reason: { type: 'string', enum: ['too_small', 'turned_away', 'mouth_out_of_frame', 'mouth_hidden', 'blurry', 'too_short'] },
-      person_id: { type: 'string', description: 'as in face_data' },
-      start_time: { type: 'integer' },
-      end_time: { type: 'integer' },
-      speaking,
-    },
+const faceData = { type: 'array', items: { $ref: 'FaceData#' } } as const;
+
+/** A face seen but not usable, with why (component RejectedFace). */
+export const rejectedFaceSchema = {
+  $id: 'RejectedFace',
+  type: 'object',
+  description: 'Extension: a face seen but not usable, with why',
+  examples: [{ reason: 'turned_away', person_id: 'person_1', start_time: 1200, end_time: 3100, speaking: [] }],
+  properties: {
+    reason: { type: 'string', enum: ['too_small', 'turned_away', 'mouth_out_of_frame', 'mouth_hidden', 'blurry', 'too_short'] },
+    person_id: { type: 'string', description: 'as in face_data' },
+    start_time: { type: 'integer' },
+    end_time: { type: 'integer' },
+    speaking,
   },
 } as const;
+
+const rejectedFaces = { type: 'array', description: 'Extension: faces seen but not usable, with why', items: { $ref: 'RejectedFace#' } } as const;
 
 export const resultJson = {
   $id: 'ResultJson',
   type: 'object',
+  description: "The result: the answer of POST /v1/videos/identify-face, and the JSON inside a completed task's output[0].content[0].text (parse that string to get this object)",
+  examples: [
+    {
+      code: 0,
+      message: 'SUCCEED',
+      request_id: 'req_…',
+      data: {
+        session_id: 'sess_…',
+        final_unit_deduction: '0.0100',
+        face_data: [{ face_id: '0', person_id: 'person_0', face_image: 'https://kirin.example.com/files/file_….jpg?exp=…&sig=…', start_time: 0, end_time: 5200, box: { x: 412, y: 96, width: 188, height: 240 }, score: 0.97, speaking: [{ start_time: 400, end_time: 2900 }] }],
+        video: { duration_ms: 5200, width: 1280, height: 720, fps: 25, format: 'mp4' },
+        rejected_faces: [],
+        audio: { present: true, speech: [{ start_time: 400, end_time: 2900 }] },
+      },
+    },
+  ],
   properties: {
     code: { type: 'integer', const: 0 },
     message: { type: 'string', const: 'SUCCEED' },
@@ -158,6 +204,7 @@ export const resultJson = {
 export const videoObject = {
   $id: 'Video',
   type: 'object',
+  examples: [{ video_id: 'vid_…', duration_ms: 5200, width: 1280, height: 720, fps: 25, format: 'mp4', size_bytes: 1843200, expires_at: 1767312000 }],
   properties: {
     video_id: { type: 'string' },
     duration_ms: { type: 'integer' },
@@ -173,6 +220,19 @@ export const videoObject = {
 export const sessionObject = {
   $id: 'Session',
   type: 'object',
+  examples: [
+    {
+      session_id: 'sess_…',
+      task_id: 'task_…',
+      created_at: 1767225607,
+      expires_at: 1767312007,
+      video: { duration_ms: 5200, width: 1280, height: 720, fps: 25, format: 'mp4' },
+      face_data: [{ face_id: '0', person_id: 'person_0', face_image: 'https://kirin.example.com/files/file_….jpg?exp=…&sig=…', start_time: 0, end_time: 5200 }],
+      rejected_faces: [],
+      audio: { present: true, speech: [{ start_time: 400, end_time: 2900 }] },
+      tracks_url: '/v1/sessions/sess_…/tracks?frames=all',
+    },
+  ],
   properties: {
     session_id: { type: 'string' },
     task_id: { type: 'string' },
@@ -271,6 +331,7 @@ const span = {
 } as const;
 
 export const lipSyncCheckAnswer = {
+  $id: 'LipSyncCheck',
   type: 'object',
   required: ['code', 'message', 'request_id', 'data'],
   properties: {

@@ -21,7 +21,7 @@ import { httpStatusOf, sendError } from './errors.js';
 import { clientErrorHandler, frameworkError } from './client-errors.js';
 import { OneLinePerRequest, safeLoggerOptions } from './log-safety.js';
 import type { Metrics } from './metrics.js';
-import { createTaskBody, errorBody, errorResponses, listQuery, resultJson, sessionObject, syncBody, taskObject, videoObject } from './schemas.js';
+import { createTaskBody, errorBody, errorResponses, faceDataSchema, lipSyncCheckAnswer, listQuery, rejectedFaceSchema, resultJson, sessionObject, syncBody, taskObject, videoObject } from './schemas.js';
 import type { UrlSigner } from './signed-urls.js';
 import { keyRateLimits, type RateLimitStore } from './rate-limits.js';
 import { RETRY_AFTER_S, boundAnswerTime } from './request-deadline.js';
@@ -84,10 +84,12 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    // components are named by their $id (Task, ResultJson, …), not def-0, def-1, …
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(multipart, { limits: { fileSize: DEFAULT_LIMITS.maxBytes, files: 1, fields: 5 } });
-  for (const s of [errorBody, taskObject, resultJson, videoObject, sessionObject]) app.addSchema(s);
+  for (const s of [errorBody, taskObject, faceDataSchema, rejectedFaceSchema, resultJson, videoObject, sessionObject, lipSyncCheckAnswer]) app.addSchema(s);
   const limits = await keyRateLimits(app, d.config.limits, d.rateLimitStore);
   const admission = new TaskAdmission(d.db, d.config.limits);
 
@@ -147,7 +149,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
   // ---- tasks (CONTRACT.md §1)
   app.post('/model/v1/generation', {
     ...securedCreate,
-    schema: { summary: 'Create an identify-face task', tags: ['tasks'], body: createTaskBody, response: { 200: { $ref: 'Task#' }, ...errorResponses } },
+    schema: { operationId: 'createTask', summary: 'Create an identify-face task', tags: ['tasks'], body: createTaskBody, response: { 200: { $ref: 'Task#' }, ...errorResponses } },
   }, async (req) => {
     const body = req.body as Record<string, unknown>;
     return admission.admit(req.owner, body.external_task_id, () => d.tasks.create(req.owner, body));
@@ -155,12 +157,13 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
 
   app.get('/model/v1/generation/:task_id', {
     ...secured,
-    schema: { summary: 'Poll a task', tags: ['tasks'], params: { type: 'object', properties: { task_id: { type: 'string' } } }, response: { 200: { $ref: 'Task#' }, ...errorResponses } },
+    schema: { operationId: 'getTask', summary: 'Poll a task', tags: ['tasks'], params: { type: 'object', properties: { task_id: { type: 'string' } } }, response: { 200: { $ref: 'Task#' }, ...errorResponses } },
   }, async (req, reply) => (await d.tasks.get(req.owner, (req.params as { task_id: string }).task_id)) ?? notFound(reply, 'task'));
 
   app.get('/model/v1/generation', {
     ...secured,
     schema: {
+      operationId: 'listTasks',
       summary: 'List tasks (newest first), e.g. by external_task_id',
       tags: ['tasks'],
       querystring: listQuery,
@@ -173,7 +176,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
 
   app.delete('/model/v1/generation/:task_id', {
     ...secured,
-    schema: { summary: 'Cancel a pending or processing task (it fails with 014001301)', tags: ['tasks'], params: { type: 'object', properties: { task_id: { type: 'string' } } }, response: { 200: { $ref: 'Task#' }, ...errorResponses } },
+    schema: { operationId: 'cancelTask', summary: 'Cancel a pending or processing task (it fails with 014001301)', tags: ['tasks'], params: { type: 'object', properties: { task_id: { type: 'string' } } }, response: { 200: { $ref: 'Task#' }, ...errorResponses } },
   }, async (req, reply) => (await d.tasks.cancel(req.owner, (req.params as { task_id: string }).task_id)) ?? notFound(reply, 'task'));
 
   // ---- extension: where each face is over time (per task and per session), every frame with ?frames=all
@@ -207,6 +210,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     ...securedCreate,
     config: { deadlineAfterBody: true },
     schema: {
+      operationId: 'uploadVideo',
       summary: 'Upload a video (multipart field "file", or a raw video/mp4 or video/quicktime body); validated at once',
       tags: ['videos'],
       response: { 201: { $ref: 'Video#' }, 413: { $ref: 'Error#' }, ...errorResponses },
@@ -248,7 +252,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
 
   app.get('/v1/videos/:video_id', {
     ...secured,
-    schema: { summary: 'An uploaded video', tags: ['videos'], params: { type: 'object', properties: { video_id: { type: 'string' } } }, response: { 200: { $ref: 'Video#' }, ...errorResponses } },
+    schema: { operationId: 'getVideo', summary: 'An uploaded video', tags: ['videos'], params: { type: 'object', properties: { video_id: { type: 'string' } } }, response: { 200: { $ref: 'Video#' }, ...errorResponses } },
   }, async (req, reply) => {
     const v = await ownedVideo(req.owner, (req.params as { video_id: string }).video_id);
     return v ? videoJson(v) : sendError(reply, 404, ErrorCode.VideoIdUnknown, 'video_id is unknown or expired');
@@ -256,7 +260,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
 
   app.delete('/v1/videos/:video_id', {
     ...secured,
-    schema: { summary: 'Delete an uploaded video now', tags: ['videos'], params: { type: 'object', properties: { video_id: { type: 'string' } } }, response: { 204: { type: 'null' }, ...errorResponses } },
+    schema: { operationId: 'deleteVideo', summary: 'Delete an uploaded video now', tags: ['videos'], params: { type: 'object', properties: { video_id: { type: 'string' } } }, response: { 204: { type: 'null' }, ...errorResponses } },
   }, async (req, reply) => {
     const v = await ownedVideo(req.owner, (req.params as { video_id: string }).video_id);
     if (!v) return sendError(reply, 404, ErrorCode.VideoIdUnknown, 'video_id is unknown or expired');
@@ -270,6 +274,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     ...securedCreate,
     config: { deadlineMs: d.config.syncTimeoutMs + d.config.requestTimeoutMs },
     schema: {
+      operationId: 'identifyFaceSync',
       summary: 'Identify faces and wait for the answer (the result JSON itself)',
       tags: ['tasks'],
       body: syncBody,
@@ -293,7 +298,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
   // ---- sessions (§4)
   app.get('/v1/sessions/:session_id', {
     ...secured,
-    schema: { summary: 'A session: the faces of one analysed video, valid 24 h', tags: ['sessions'], params: { type: 'object', properties: { session_id: { type: 'string' } } }, response: { 200: { $ref: 'Session#' }, ...errorResponses } },
+    schema: { operationId: 'getSession', summary: 'A session: the faces of one analysed video, valid 24 h', tags: ['sessions'], params: { type: 'object', properties: { session_id: { type: 'string' } } }, response: { 200: { $ref: 'Session#' }, ...errorResponses } },
   }, async (req, reply) => {
     const id = (req.params as { session_id: string }).session_id;
     const s = await d.db.selectFrom('sessions').selectAll().where('id', '=', id).where('owner', '=', req.owner).executeTakeFirst();
@@ -317,6 +322,7 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
   // ---- signed face pictures, no key needed
   app.get('/files/:name', {
     schema: {
+      operationId: 'getFaceImage',
       summary: 'A face picture (signed URL from the result; no key needed)',
       tags: ['files'],
       security: [],

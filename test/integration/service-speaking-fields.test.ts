@@ -101,8 +101,11 @@ describe('service: speaking and audio on every route', () => {
     const result = schemas.find((s) => s.properties?.data?.properties?.face_data);
     const session = schemas.find((s) => s.properties?.session_id && s.properties?.face_data);
     assert.ok(result && session, `ResultJson and Session among ${Object.keys(spec.components?.schemas ?? {}).join(', ')}`);
+    // face_data and rejected_faces items are named components (FaceData, RejectedFace): follow the $ref
+    const deref = (x: any) => (x?.$ref ? spec.components.schemas[x.$ref.replace('#/components/schemas/', '')] : x);
     for (const [what, holder] of [['result data', result.properties.data], ['session', session]] as const) {
-      const p = holder.properties;
+      const p = { ...holder.properties };
+      for (const k of ['face_data', 'rejected_faces']) p[k] = { ...p[k], items: deref(p[k].items) };
       assert.equal(p.face_data.items.properties.speaking.type, 'array', `${what} face_data[].speaking`);
       assert.equal(p.rejected_faces.items.properties.speaking.type, 'array', `${what} rejected_faces[].speaking`);
       assert.deepEqual(Object.keys(p.face_data.items.properties.speaking.items.properties).sort(), ['end_time', 'start_time']);

@@ -6,7 +6,7 @@ import { newRequestId } from '../../pipeline/result-json.js';
 import type { ApiDeps } from '../server.js';
 import { sendError } from '../errors.js';
 import type { LimitHook } from '../rate-limits.js';
-import { errorResponses, lipSyncCheckAnswer, lipSyncCheckBody } from '../schemas.js';
+import { errorResponses, lipSyncCheckBody } from '../schemas.js';
 
 export interface LipSyncCheckRouteOptions {
   deps: Pick<ApiDeps, 'db' | 'clock' | 'blobs' | 'config'>;
@@ -41,13 +41,14 @@ export async function lipSyncCheckRoutes(app: FastifyInstance, opts: LipSyncChec
   app.post('/v1/sessions/:session_id/lip-sync-check', {
     onRequest: opts.onRequest,
     schema: {
+      operationId: 'checkLipSyncPlan',
       summary: 'Check a lip-sync plan (Kling advanced lip-sync face_choose) against a session before paying for generation',
       description:
         'Answers whether the lip-sync step would accept the plan, with a coded problem for each rule a choice breaks (audio 2–60 s, cropped audio ≥ 2 s, sound_end_time within the audio, the inserted span inside the video, overlapping the face\'s interval by ≥ 2 s, a known face_id), and the nearest valid sound_insert_time. A broken rule is still a 200 answer with accepted: false. A sound_file that cannot be used fails the request: 400 with 014001001 (malformed URL), 014001101 (download failed), 014001102 (URL not allowed), 014001103 (over 5 MB), 014001109 (not MP3, WAV or M4A), 014001110 (unreadable audio).',
       tags: ['sessions'],
       params: { type: 'object', properties: { session_id: { type: 'string' } } },
       body: lipSyncCheckBody,
-      response: { 200: lipSyncCheckAnswer, 500: { $ref: 'Error#' }, ...errorResponses },
+      response: { 200: { $ref: 'LipSyncCheck#' }, 500: { $ref: 'Error#' }, ...errorResponses },
     },
   }, async (req, reply) => {
     const sessionId = (req.params as { session_id: string }).session_id;

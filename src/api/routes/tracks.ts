@@ -59,6 +59,22 @@ export const frameTracksSchema = {
   },
 } as const;
 
+/** The tracks summary, without frames (OpenAPI). */
+export const tracksSchema = {
+  $id: 'Tracks',
+  type: 'object',
+  description: 'Without frames: task_id, session_id, video, audio, faces[] and rejected_faces[] with track (spans and analysed samples) and speaking',
+  properties: {
+    task_id: { type: 'string' },
+    session_id: { type: 'string' },
+    video: { type: 'object', additionalProperties: true },
+    audio: { type: 'object', additionalProperties: true },
+    faces: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    rejected_faces: { type: 'array', items: { type: 'object', additionalProperties: true } },
+  },
+  additionalProperties: true,
+} as const;
+
 const framesQuery = {
   type: 'object',
   properties: { frames: { type: 'string', enum: ['all'], description: 'all: every face on every frame (the FrameTracks document) instead of the analysed samples' } },
@@ -79,10 +95,11 @@ const description =
 export async function tracksRoutes(app: FastifyInstance, opts: TracksRouteOptions): Promise<void> {
   const { db, clock, blobs } = opts.deps;
   app.addSchema(frameTracksSchema);
+  app.addSchema(tracksSchema);
   const response = {
     200: {
       description: 'the tracks (see the description), or with frames=all the FrameTracks document',
-      anyOf: [{ $ref: 'FrameTracks#' }, { type: 'object', description: 'without frames: task_id, session_id, video, audio, faces[] and rejected_faces[] with track and speaking', additionalProperties: true }],
+      anyOf: [{ $ref: 'FrameTracks#' }, { $ref: 'Tracks#' }],
     },
     ...errorResponses,
   };
@@ -90,6 +107,7 @@ export async function tracksRoutes(app: FastifyInstance, opts: TracksRouteOption
   app.get('/model/v1/generation/:task_id/tracks', {
     onRequest: opts.onRequest,
     schema: {
+      operationId: 'getTaskTracks',
       summary: 'Extension: where each face is over time in a completed task; ?frames=all: every face on every frame',
       description,
       tags: ['tasks'],
@@ -107,6 +125,7 @@ export async function tracksRoutes(app: FastifyInstance, opts: TracksRouteOption
   app.get('/v1/sessions/:session_id/tracks', {
     onRequest: opts.onRequest,
     schema: {
+      operationId: 'getSessionTracks',
       summary: 'The tracks of a session (as GET /model/v1/generation/{task_id}/tracks); ?frames=all: every face on every frame',
       description,
       tags: ['sessions'],
