@@ -140,184 +140,184 @@ export async function buildServer(d: ApiDeps): Promise<FastifyInstance> {
     if (!who) return sendError(reply, 401, ErrorCode.BadRequest, 'missing or unknown API key (Authorization: Bearer <key>)');
     req.owner = who.owner;
   };
-  // onRequest: before the body is read or validated, so a stranger learns nothing but 401
-  const secured = { onRequest: [auth, limits.requests] };
-  // creating tasks and uploading cost far more than reading: a second, tighter limit
-  const securedCreate = { onRequest: [auth, limits.requests, limits.creates, diskRoom(d.disk)] };
+  // creating tasks and uploading cost far more than reading: a second, tighter limit, and room on disk
+  const createLimits = [limits.creates, diskRoom(d.disk)];
   const notFound = (reply: FastifyReply, what: string) => sendError(reply, 404, ErrorCode.BadRequest, `${what} not found`);
 
-  // ---- tasks (CONTRACT.md §1)
-  app.post('/model/v1/generation', {
-    ...securedCreate,
-    schema: { operationId: 'createTask', summary: 'Create an identify-face task', tags: ['tasks'], body: createTaskBody, response: { 200: { $ref: 'Task#' }, ...errorResponses } },
-  }, async (req) => {
-    const body = req.body as Record<string, unknown>;
-    return admission.admit(req.owner, body.external_task_id, () => d.tasks.create(req.owner, body));
-  });
+  // ---- the keyed routes: one plugin context whose onRequest hooks (before the body is read or
+  // validated, so a stranger learns nothing but 401) check the API key, then count the request;
+  // every route registered in it is guarded, none can forget it (test/integration/service-openapi.test.ts)
+  await app.register(async (keyed) => {
+    keyed.addHook('onRequest', auth);
+    keyed.addHook('onRequest', limits.requests);
 
-  app.get('/model/v1/generation/:task_id', {
-    ...secured,
-    schema: { operationId: 'getTask', summary: 'Poll a task', tags: ['tasks'], params: { type: 'object', properties: { task_id: { type: 'string' } } }, response: { 200: { $ref: 'Task#' }, ...errorResponses } },
-  }, async (req, reply) => (await d.tasks.get(req.owner, (req.params as { task_id: string }).task_id)) ?? notFound(reply, 'task'));
+    // ---- tasks (CONTRACT.md §1)
+    keyed.post('/model/v1/generation', {
+      onRequest: createLimits,
+      schema: { operationId: 'createTask', summary: 'Create an identify-face task', tags: ['tasks'], body: createTaskBody, response: { 200: { $ref: 'Task#' }, ...errorResponses } },
+    }, async (req) => {
+      const body = req.body as Record<string, unknown>;
+      return admission.admit(req.owner, body.external_task_id, () => d.tasks.create(req.owner, body));
+    });
 
-  app.get('/model/v1/generation', {
-    ...secured,
-    schema: {
-      operationId: 'listTasks',
-      summary: 'List tasks (newest first), e.g. by external_task_id',
-      tags: ['tasks'],
-      querystring: listQuery,
-      response: { 200: { type: 'object', properties: { data: { type: 'array', items: { $ref: 'Task#' } }, has_more: { type: 'boolean' } } }, ...errorResponses },
-    },
-  }, async (req) => {
-    const q = req.query as { external_task_id?: string; limit: number; after?: string };
-    return d.tasks.list(req.owner, { externalTaskId: q.external_task_id, limit: q.limit, after: q.after });
-  });
+    keyed.get('/model/v1/generation/:task_id', {
+      schema: { operationId: 'getTask', summary: 'Poll a task', tags: ['tasks'], params: { type: 'object', properties: { task_id: { type: 'string' } } }, response: { 200: { $ref: 'Task#' }, ...errorResponses } },
+    }, async (req, reply) => (await d.tasks.get(req.owner, (req.params as { task_id: string }).task_id)) ?? notFound(reply, 'task'));
 
-  app.delete('/model/v1/generation/:task_id', {
-    ...secured,
-    schema: { operationId: 'cancelTask', summary: 'Cancel a pending or processing task (it fails with 014001301)', tags: ['tasks'], params: { type: 'object', properties: { task_id: { type: 'string' } } }, response: { 200: { $ref: 'Task#' }, ...errorResponses } },
-  }, async (req, reply) => (await d.tasks.cancel(req.owner, (req.params as { task_id: string }).task_id)) ?? notFound(reply, 'task'));
+    keyed.get('/model/v1/generation', {
+      schema: {
+        operationId: 'listTasks',
+        summary: 'List tasks (newest first), e.g. by external_task_id',
+        tags: ['tasks'],
+        querystring: listQuery,
+        response: { 200: { type: 'object', properties: { data: { type: 'array', items: { $ref: 'Task#' } }, has_more: { type: 'boolean' } } }, ...errorResponses },
+      },
+    }, async (req) => {
+      const q = req.query as { external_task_id?: string; limit: number; after?: string };
+      return d.tasks.list(req.owner, { externalTaskId: q.external_task_id, limit: q.limit, after: q.after });
+    });
 
-  // ---- extension: where each face is over time (per task and per session), every frame with ?frames=all
-  await app.register(tracksRoutes, { deps: d, onRequest: secured.onRequest });
+    keyed.delete('/model/v1/generation/:task_id', {
+      schema: { operationId: 'cancelTask', summary: 'Cancel a pending or processing task (it fails with 014001301)', tags: ['tasks'], params: { type: 'object', properties: { task_id: { type: 'string' } } }, response: { 200: { $ref: 'Task#' }, ...errorResponses } },
+    }, async (req, reply) => (await d.tasks.cancel(req.owner, (req.params as { task_id: string }).task_id)) ?? notFound(reply, 'task'));
 
-  // ---- uploads (§4)
-  /** The upload's bytes in a scratch file: multipart field "file", or a raw video body. */
-  const readUpload = async (req: FastifyRequest, name: string): Promise<{ file: string; bytes: number; truncated: boolean }> => {
-    let stream: Readable;
-    if (req.isMultipart()) {
-      const part = await req.file();
-      if (!part || part.fieldname !== 'file') {
-        part?.file.resume(); // drain it, or the connection stalls on the unread body
-        throw new KirinError(ErrorCode.BadRequest, 'multipart upload needs one field named "file"');
+    // ---- extension: where each face is over time (per task and per session), every frame with ?frames=all
+    await keyed.register(tracksRoutes, { deps: d, onRequest: [] });
+
+    // ---- uploads (§4)
+    /** The upload's bytes in a scratch file: multipart field "file", or a raw video body. */
+    const readUpload = async (req: FastifyRequest, name: string): Promise<{ file: string; bytes: number; truncated: boolean }> => {
+      let stream: Readable;
+      if (req.isMultipart()) {
+        const part = await req.file();
+        if (!part || part.fieldname !== 'file') {
+          part?.file.resume(); // drain it, or the connection stalls on the unread body
+          throw new KirinError(ErrorCode.BadRequest, 'multipart upload needs one field named "file"');
+        }
+        stream = part.file;
+      } else if (req.body && typeof (req.body as Readable).pipe === 'function') {
+        stream = req.body as Readable;
+      } else {
+        throw new KirinError(ErrorCode.BadRequest, 'send the video as multipart field "file" or as a video/mp4 or video/quicktime body');
       }
-      stream = part.file;
-    } else if (req.body && typeof (req.body as Readable).pipe === 'function') {
-      stream = req.body as Readable;
-    } else {
-      throw new KirinError(ErrorCode.BadRequest, 'send the video as multipart field "file" or as a video/mp4 or video/quicktime body');
-    }
-    const got = await receiveUpload(stream, d.blobs.tempDir(), name, DEFAULT_LIMITS.maxBytes);
-    return { ...got, truncated: Boolean((stream as { truncated?: boolean }).truncated) };
-  };
-
-  const videoJson = (v: { id: string; duration_ms: number; width: number; height: number; fps: number; format: string; size_bytes: number; expires_at: number }) => ({
-    video_id: v.id, duration_ms: v.duration_ms, width: v.width, height: v.height, fps: v.fps, format: v.format, size_bytes: Number(v.size_bytes), expires_at: sec(v.expires_at),
-  });
-
-  app.post('/v1/videos', {
-    ...securedCreate,
-    config: { deadlineAfterBody: true },
-    schema: {
-      operationId: 'uploadVideo',
-      summary: 'Upload a video (multipart field "file", or a raw video/mp4 or video/quicktime body); validated at once',
-      tags: ['videos'],
-      response: { 201: { $ref: 'Video#' }, 413: { $ref: 'Error#' }, ...errorResponses },
-    },
-  }, async (req, reply) => {
-    const videoId = newId('vid');
-    let upload: { file: string; bytes: number; truncated: boolean };
-    try {
-      upload = await readUpload(req, `${videoId}.upload`);
-    } catch (e) {
-      // a broken multipart body (busboy's errors carry no status) is the client's bad request;
-      // file-system errors (they name a syscall) stay internal
-      if (isKirinError(e) || (e as NodeJS.ErrnoException).syscall) throw e;
-      throw new KirinError(ErrorCode.BadRequest, `malformed upload: ${(e as Error).message}`);
-    }
-    const { file, bytes } = upload;
-    try {
-      // multipart cuts a file at its size limit and marks it truncated instead of failing
-      if (upload.truncated) {
-        throw new KirinError(ErrorCode.FileTooLarge, `file larger than ${Math.round(DEFAULT_LIMITS.maxBytes / 1048576)} MB: stopped reading at the limit`);
-      }
-      const info = await validateVideoFile(file);
-      const key = `uploads/${videoId}.video`;
-      await d.blobs.putFile(key, file);
-      const now = d.clock.now();
-      const row = {
-        id: videoId, owner: req.owner, blob_key: key, size_bytes: bytes, duration_ms: Math.round(info.durationMs),
-        width: info.width, height: info.height, fps: Math.round(info.fps * 1000) / 1000, format: info.format,
-        created_at: now, expires_at: now + d.config.retentionMs,
-      };
-      await d.db.insertInto('videos').values(row).execute();
-      return reply.code(201).send(videoJson(row));
-    } finally {
-      await rm(file, { force: true });
-    }
-  });
-
-  const ownedVideo = (owner: string, id: string) => findVideo(d.db, id, { owner, now: d.clock.now() });
-
-  app.get('/v1/videos/:video_id', {
-    ...secured,
-    schema: { operationId: 'getVideo', summary: 'An uploaded video', tags: ['videos'], params: { type: 'object', properties: { video_id: { type: 'string' } } }, response: { 200: { $ref: 'Video#' }, ...errorResponses } },
-  }, async (req, reply) => {
-    const v = await ownedVideo(req.owner, (req.params as { video_id: string }).video_id);
-    return v ? videoJson(v) : sendError(reply, 404, ErrorCode.VideoIdUnknown, 'video_id is unknown or expired');
-  });
-
-  app.delete('/v1/videos/:video_id', {
-    ...secured,
-    schema: { operationId: 'deleteVideo', summary: 'Delete an uploaded video now', tags: ['videos'], params: { type: 'object', properties: { video_id: { type: 'string' } } }, response: { 204: { type: 'null' }, ...errorResponses } },
-  }, async (req, reply) => {
-    const v = await ownedVideo(req.owner, (req.params as { video_id: string }).video_id);
-    if (!v) return sendError(reply, 404, ErrorCode.VideoIdUnknown, 'video_id is unknown or expired');
-    await d.blobs.delete(v.blob_key);
-    await d.db.deleteFrom('videos').where('id', '=', v.id).execute();
-    return reply.code(204).send();
-  });
-
-  // ---- the synchronous form (§4)
-  app.post('/v1/videos/identify-face', {
-    ...securedCreate,
-    config: { deadlineMs: d.config.syncTimeoutMs + d.config.requestTimeoutMs },
-    schema: {
-      operationId: 'identifyFaceSync',
-      summary: 'Identify faces and wait for the answer (the result JSON itself)',
-      tags: ['tasks'],
-      body: syncBody,
-      response: { 200: { $ref: 'ResultJson#' }, 500: { $ref: 'Error#' }, 504: { $ref: 'Error#' }, ...errorResponses },
-    },
-  }, async (req, reply) => {
-    const body = req.body as { video_id?: string; video_url?: string };
-    const task = await admission.admit(req.owner, undefined, () => d.tasks.create(req.owner, { model: MODEL, video_id: body.video_id, video_url: body.video_url }));
-    const done = await d.tasks.waitSettled(req.owner, task.id, d.config.syncTimeoutMs);
-    if (done?.status === 'completed') return JSON.parse(done.output![0].content[0].text);
-    if (done?.status === 'failed') {
-      const code = done.error!.code;
-      const inputError = code.startsWith('0140011');
-      return inputError
-        ? sendError(reply, 400, code, done.error!.error_message)
-        : sendError(reply, 500, ErrorCode.SyncGeneration, `task ${task.id} failed: ${done.error!.code} ${done.error!.error_message}`);
-    }
-    return sendError(reply, 504, ErrorCode.SyncGeneration, `task ${task.id} did not finish within ${d.config.syncTimeoutMs / 1000} s; poll GET /model/v1/generation/${task.id}`);
-  });
-
-  // ---- sessions (§4)
-  app.get('/v1/sessions/:session_id', {
-    ...secured,
-    schema: { operationId: 'getSession', summary: 'A session: the faces of one analysed video, valid 24 h', tags: ['sessions'], params: { type: 'object', properties: { session_id: { type: 'string' } } }, response: { 200: { $ref: 'Session#' }, ...errorResponses } },
-  }, async (req, reply) => {
-    const id = (req.params as { session_id: string }).session_id;
-    const s = await d.db.selectFrom('sessions').selectAll().where('id', '=', id).where('owner', '=', req.owner).executeTakeFirst();
-    if (!s || s.expires_at <= d.clock.now()) return sendError(reply, 404, ErrorCode.SessionUnknown, `session ${id} is unknown or expired`);
-    const data = JSON.parse(s.data) as { video: unknown; audio?: unknown; faces: { face_id: string; file_id: string; start_time: number; end_time: number; box: unknown; score: number; speaking?: unknown[] }[]; rejected_faces: unknown[] };
-    return {
-      session_id: s.id,
-      task_id: s.task_id,
-      created_at: sec(s.created_at),
-      expires_at: sec(s.expires_at),
-      video: data.video,
-      face_data: data.faces.map(({ file_id, ...f }) => ({ ...f, face_image: d.signer.url(file_id, s.expires_at) })),
-      rejected_faces: data.rejected_faces,
-      audio: data.audio,
-      tracks_url: `/v1/sessions/${encodeURIComponent(s.id)}/tracks?frames=all`,
+      const got = await receiveUpload(stream, d.blobs.tempDir(), name, DEFAULT_LIMITS.maxBytes);
+      return { ...got, truncated: Boolean((stream as { truncated?: boolean }).truncated) };
     };
-  });
 
-  await app.register(lipSyncCheckRoutes, { deps: d, onRequest: secured.onRequest, limitFetches: limits.creates });
+    const videoJson = (v: { id: string; duration_ms: number; width: number; height: number; fps: number; format: string; size_bytes: number; expires_at: number }) => ({
+      video_id: v.id, duration_ms: v.duration_ms, width: v.width, height: v.height, fps: v.fps, format: v.format, size_bytes: Number(v.size_bytes), expires_at: sec(v.expires_at),
+    });
+
+    keyed.post('/v1/videos', {
+      onRequest: createLimits,
+      config: { deadlineAfterBody: true },
+      schema: {
+        operationId: 'uploadVideo',
+        summary: 'Upload a video (multipart field "file", or a raw video/mp4 or video/quicktime body); validated at once',
+        tags: ['videos'],
+        response: { 201: { $ref: 'Video#' }, 413: { $ref: 'Error#' }, ...errorResponses },
+      },
+    }, async (req, reply) => {
+      const videoId = newId('vid');
+      let upload: { file: string; bytes: number; truncated: boolean };
+      try {
+        upload = await readUpload(req, `${videoId}.upload`);
+      } catch (e) {
+        // a broken multipart body (busboy's errors carry no status) is the client's bad request;
+        // file-system errors (they name a syscall) stay internal
+        if (isKirinError(e) || (e as NodeJS.ErrnoException).syscall) throw e;
+        throw new KirinError(ErrorCode.BadRequest, `malformed upload: ${(e as Error).message}`);
+      }
+      const { file, bytes } = upload;
+      try {
+        // multipart cuts a file at its size limit and marks it truncated instead of failing
+        if (upload.truncated) {
+          throw new KirinError(ErrorCode.FileTooLarge, `file larger than ${Math.round(DEFAULT_LIMITS.maxBytes / 1048576)} MB: stopped reading at the limit`);
+        }
+        const info = await validateVideoFile(file);
+        const key = `uploads/${videoId}.video`;
+        await d.blobs.putFile(key, file);
+        const now = d.clock.now();
+        const row = {
+          id: videoId, owner: req.owner, blob_key: key, size_bytes: bytes, duration_ms: Math.round(info.durationMs),
+          width: info.width, height: info.height, fps: Math.round(info.fps * 1000) / 1000, format: info.format,
+          created_at: now, expires_at: now + d.config.retentionMs,
+        };
+        await d.db.insertInto('videos').values(row).execute();
+        return reply.code(201).send(videoJson(row));
+      } finally {
+        await rm(file, { force: true });
+      }
+    });
+
+    const ownedVideo = (owner: string, id: string) => findVideo(d.db, id, { owner, now: d.clock.now() });
+
+    keyed.get('/v1/videos/:video_id', {
+      schema: { operationId: 'getVideo', summary: 'An uploaded video', tags: ['videos'], params: { type: 'object', properties: { video_id: { type: 'string' } } }, response: { 200: { $ref: 'Video#' }, ...errorResponses } },
+    }, async (req, reply) => {
+      const v = await ownedVideo(req.owner, (req.params as { video_id: string }).video_id);
+      return v ? videoJson(v) : sendError(reply, 404, ErrorCode.VideoIdUnknown, 'video_id is unknown or expired');
+    });
+
+    keyed.delete('/v1/videos/:video_id', {
+      schema: { operationId: 'deleteVideo', summary: 'Delete an uploaded video now', tags: ['videos'], params: { type: 'object', properties: { video_id: { type: 'string' } } }, response: { 204: { type: 'null' }, ...errorResponses } },
+    }, async (req, reply) => {
+      const v = await ownedVideo(req.owner, (req.params as { video_id: string }).video_id);
+      if (!v) return sendError(reply, 404, ErrorCode.VideoIdUnknown, 'video_id is unknown or expired');
+      await d.blobs.delete(v.blob_key);
+      await d.db.deleteFrom('videos').where('id', '=', v.id).execute();
+      return reply.code(204).send();
+    });
+
+    // ---- the synchronous form (§4)
+    keyed.post('/v1/videos/identify-face', {
+      onRequest: createLimits,
+      config: { deadlineMs: d.config.syncTimeoutMs + d.config.requestTimeoutMs },
+      schema: {
+        operationId: 'identifyFaceSync',
+        summary: 'Identify faces and wait for the answer (the result JSON itself)',
+        tags: ['tasks'],
+        body: syncBody,
+        response: { 200: { $ref: 'ResultJson#' }, 500: { $ref: 'Error#' }, 504: { $ref: 'Error#' }, ...errorResponses },
+      },
+    }, async (req, reply) => {
+      const body = req.body as { video_id?: string; video_url?: string };
+      const task = await admission.admit(req.owner, undefined, () => d.tasks.create(req.owner, { model: MODEL, video_id: body.video_id, video_url: body.video_url }));
+      const done = await d.tasks.waitSettled(req.owner, task.id, d.config.syncTimeoutMs);
+      if (done?.status === 'completed') return JSON.parse(done.output![0].content[0].text);
+      if (done?.status === 'failed') {
+        const code = done.error!.code;
+        const inputError = code.startsWith('0140011');
+        return inputError
+          ? sendError(reply, 400, code, done.error!.error_message)
+          : sendError(reply, 500, ErrorCode.SyncGeneration, `task ${task.id} failed: ${done.error!.code} ${done.error!.error_message}`);
+      }
+      return sendError(reply, 504, ErrorCode.SyncGeneration, `task ${task.id} did not finish within ${d.config.syncTimeoutMs / 1000} s; poll GET /model/v1/generation/${task.id}`);
+    });
+
+    // ---- sessions (§4)
+    keyed.get('/v1/sessions/:session_id', {
+      schema: { operationId: 'getSession', summary: 'A session: the faces of one analysed video, valid 24 h', tags: ['sessions'], params: { type: 'object', properties: { session_id: { type: 'string' } } }, response: { 200: { $ref: 'Session#' }, ...errorResponses } },
+    }, async (req, reply) => {
+      const id = (req.params as { session_id: string }).session_id;
+      const s = await d.db.selectFrom('sessions').selectAll().where('id', '=', id).where('owner', '=', req.owner).executeTakeFirst();
+      if (!s || s.expires_at <= d.clock.now()) return sendError(reply, 404, ErrorCode.SessionUnknown, `session ${id} is unknown or expired`);
+      const data = JSON.parse(s.data) as { video: unknown; audio?: unknown; faces: { face_id: string; file_id: string; start_time: number; end_time: number; box: unknown; score: number; speaking?: unknown[] }[]; rejected_faces: unknown[] };
+      return {
+        session_id: s.id,
+        task_id: s.task_id,
+        created_at: sec(s.created_at),
+        expires_at: sec(s.expires_at),
+        video: data.video,
+        face_data: data.faces.map(({ file_id, ...f }) => ({ ...f, face_image: d.signer.url(file_id, s.expires_at) })),
+        rejected_faces: data.rejected_faces,
+        audio: data.audio,
+        tracks_url: `/v1/sessions/${encodeURIComponent(s.id)}/tracks?frames=all`,
+      };
+    });
+
+    await keyed.register(lipSyncCheckRoutes, { deps: d, onRequest: [], limitFetches: limits.creates });
+  });
 
   // ---- signed face pictures, no key needed
   app.get('/files/:name', {
