@@ -77,7 +77,7 @@ export class TaskExecutor {
         void db.updateTable('tasks').set({ progress: Math.min(0.99, 0.05 + 0.95 * f) }).where('id', '=', task.id).where('status', '=', 'processing').execute().catch(() => undefined);
       });
       signal.throwIfAborted();
-      await this.complete(task, summary);
+      await this.complete(task, summary, work);
     } catch (e) {
       if (wasCancelled(signal)) return;
       if (onError(e) === 'retry') throw e;
@@ -116,7 +116,7 @@ export class TaskExecutor {
     return local ?? blobs.localPath(key, work);
   }
 
-  private async complete(task: Task, summary: IdentifySummary): Promise<void> {
+  private async complete(task: Task, summary: IdentifySummary, work: string): Promise<void> {
     const { blobs, clock, config, signer } = this.d;
     const now = clock.now();
     const sessionId = newId('sess');
@@ -129,6 +129,8 @@ export class TaskExecutor {
     }
     // the tracks (per-face states and boxes, and what per-frame tracks are made from): a blob
     await putGzipped(blobs, tracksKey(sessionId), await gzipJson(storedTracks(summary)));
+    // completed only once its scratch files are gone, as a failure: whoever sees the end sees nothing left behind
+    await rm(work, { recursive: true, force: true });
     const result = buildResultJson(summary, {
       sessionId,
       requestId: newRequestId(),
