@@ -1,4 +1,4 @@
-import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, KirinError, isKirinError } from '../errors.ts';
 import { newId } from '../storage/ids.ts';
@@ -7,7 +7,7 @@ import { ffprobePath } from './binaries.ts';
 import { sniffContainerBytes } from './container.ts';
 import { downloadDefaults, downloadVideo } from './download.ts';
 import { MAX_STREAMS, localInput, runTool, stderrTail, toolFault, toolLimits } from './run-tool.ts';
-import { describeBytes } from './validate.ts';
+import { describeBytes, readHead } from './validate.ts';
 
 /**
  * The audio a lip-sync plan crops from (`sound_file`): fetched under the same URL rules as
@@ -155,17 +155,6 @@ export async function fetchSoundFile(rawUrl: unknown, opts: FetchSoundOptions): 
     throw e;
   } finally {
     await rm(file, { force: true });
-  }
-}
-
-async function readHead(path: string, n: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(n);
-    const { bytesRead } = await fh.read(buf, 0, n, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
   }
 }
 

@@ -88,7 +88,8 @@ export function checkVideoInfo(info: VideoInfo, limits: VideoLimits = DEFAULT_LI
   }
 }
 
-async function readHead(path: string, n: number): Promise<Buffer> {
+/** The first n bytes of a file (fewer if it is shorter). */
+export async function readHead(path: string, n: number): Promise<Buffer> {
   const fh = await open(path, 'r');
   try {
     const buf = Buffer.alloc(n);
