@@ -53,6 +53,11 @@ export function loadVoiceModel(): Promise<VoiceModel> {
   return loaded;
 }
 
+/** A stretch of digital silence at least this long (hops) is not read: no voice there. */
+const SILENT_HOPS = 31;
+/** A sample below this, either way, is silence. */
+const SILENT_SAMPLE = 1e-4;
+
 /** The speech probability and loudness of every hop of the soundtrack, and when a voice is heard. */
 export async function detectVoice(model: VoiceModel, audio: AudioTrack): Promise<VoiceActivity> {
   if (audio.sampleRate !== SAMPLE_RATE) throw new Error(`voice activity needs ${SAMPLE_RATE} Hz audio, got ${audio.sampleRate}`);
@@ -60,19 +65,45 @@ export async function detectVoice(model: VoiceModel, audio: AudioTrack): Promise
   const hopMs = (HOP_SAMPLES / SAMPLE_RATE) * 1000;
   const probability = new Float32Array(hops);
   const energy = new Float32Array(hops);
+  const hop = (i: number) => audio.samples.subarray(i * HOP_SAMPLES, (i + 1) * HOP_SAMPLES);
+  const skip = silentStretches(hops, (i) => isSilent(hop(i)));
   const sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(SAMPLE_RATE)]), []);
-  let h: ort.Tensor = new ort.Tensor('float32', new Float32Array(STATE_SIZE), [2, 1, 64]);
-  let c: ort.Tensor = new ort.Tensor('float32', new Float32Array(STATE_SIZE), [2, 1, 64]);
+  const fresh = () => new ort.Tensor('float32', new Float32Array(STATE_SIZE), [2, 1, 64]);
+  let h: ort.Tensor = fresh();
+  let c: ort.Tensor = fresh();
   for (let i = 0; i < hops; i++) {
-    const chunk = audio.samples.slice(i * HOP_SAMPLES, (i + 1) * HOP_SAMPLES);
-    const out = await model.session.run({ input: new ort.Tensor('float32', chunk, [1, HOP_SAMPLES]), sr, h, c });
+    const chunk = hop(i);
+    energy[i] = logMeanSquare(chunk);
+    if (skip[i]) {
+      // the model starts afresh after the silence, as on a new track
+      h = fresh();
+      c = fresh();
+      continue;
+    }
+    const out = await model.session.run({ input: new ort.Tensor('float32', chunk.slice(), [1, HOP_SAMPLES]), sr, h, c });
     probability[i] = (out.output.data as Float32Array)[0];
     h = out.hn;
     c = out.cn;
-    energy[i] = logMeanSquare(chunk);
   }
   const speech = speechSpans(probability, hopMs).map((s) => ({ startMs: audio.startMs + s.startMs, endMs: audio.startMs + s.endMs }));
   return { startMs: audio.startMs, hopMs, probability, energy, speech };
+}
+
+/** Hops inside a run of at least SILENT_HOPS silent ones (a soundtrack of digital silence costs no model run). */
+export function silentStretches(hops: number, silent: (i: number) => boolean): Uint8Array {
+  const skip = new Uint8Array(hops);
+  let start = 0;
+  for (let i = 0; i <= hops; i++) {
+    if (i < hops && silent(i)) continue;
+    if (i - start >= SILENT_HOPS) skip.fill(1, start, i);
+    start = i + 1;
+  }
+  return skip;
+}
+
+function isSilent(x: Float32Array): boolean {
+  for (const v of x) if (v > SILENT_SAMPLE || v < -SILENT_SAMPLE) return false;
+  return true;
 }
 
 function logMeanSquare(x: Float32Array): number {
