@@ -106,7 +106,7 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
       // the luma plane comes first in a yuv420p frame
       const cutBefore = cuts.push({ width, height, data: frame.data.subarray(0, width * height) }) && frame.index > 0;
       ring.push(frame.index, frame.timeMs, cutBefore, width, height, frame.data);
-      yield { index: frame.index, timeMs: frame.timeMs, cutBefore };
+      yield { index: frame.index, timeMs: frame.timeMs, cutBefore, thumb: cuts.last };
       opts.onProgress?.(Math.min(0.99, frame.timeMs / expectedMs));
     }
   }

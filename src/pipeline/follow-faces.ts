@@ -1,4 +1,5 @@
-import { oneFace, sameFace, squareTiles } from '../vision/geometry.js';
+import { oneFace, sameFace, squareAround, squareTiles } from '../vision/geometry.js';
+import { largestChange } from '../vision/picture-change.js';
 import { FaceTracker, missing, searchWindow } from './face-tracker.js';
 import { ObservationStore, Refiner } from './refiner.js';
 import { Scheduler, type SamplingOptions } from './scheduler.js';
@@ -22,6 +23,15 @@ export interface FollowOptions {
    */
   lips?: { everyMs: number; speech: Promise<readonly TimeSpan[]> | readonly TimeSpan[] };
 }
+
+/**
+ * A periodic search for new faces is skipped while no thumbnail cell outside the followed faces
+ * changed by this much (mean luma) since the whole frame was last searched: a face that walks in,
+ * turns to the camera or is uncovered changes its cells by far more; grain and compression do not.
+ */
+const STILL_BELOW = 10;
+/** Around a followed face its hair, neck and shoulders move with it: they are left out of the comparison too. */
+const FOLLOWED_AREA = 1.8;
 
 /** Lips are followed this long before and after the voice too, so each mouth's rest is known. */
 const LIP_MARGIN_MS = 500;
@@ -62,6 +72,8 @@ export async function followFaces(frames: AsyncIterable<FrameMeta>, observer: Ob
   const speech = opts.lips ? await opts.lips.speech : [];
   const lipsDue = (t: number) => speech.some((s) => t >= s.startMs - LIP_MARGIN_MS && t < s.endMs + LIP_MARGIN_MS);
   let lastLookMs = -Infinity;
+  /** The picture when the whole frame was last searched. */
+  let searchedPicture: Float32Array | undefined;
   for await (const frame of frames) {
     seen++;
     metas.set(frame.index, frame);
@@ -70,7 +82,7 @@ export async function followFaces(frames: AsyncIterable<FrameMeta>, observer: Ob
     for (const k of metas.keys()) if (k < oldest) metas.delete(k);
     const previous = prev;
     prev = frame;
-    const plan = scheduler.plan(frame);
+    let plan = scheduler.plan(frame);
     if (!plan) {
       // between samples, while voice is heard: the mesh on every followed face (mouth movement)
       if (opts.lips && last && !frame.cutBefore && frame.timeMs - lastLookMs >= opts.lips.everyMs - opts.frameMs / 2 && lipsDue(frame.timeMs)) {
@@ -95,6 +107,15 @@ export async function followFaces(frames: AsyncIterable<FrameMeta>, observer: Ob
     }
 
     const predicted = frame.cutBefore ? [] : tracker.predict(frame.timeMs);
+    if (plan.detectIn.length && last && !frame.cutBefore && searchedPicture && frame.thumb) {
+      const change = largestChange(searchedPicture, frame.thumb, opts.width, opts.height, predicted.map((p) => squareAround(p, FOLLOWED_AREA)));
+      if (change < STILL_BELOW) {
+        // nothing new can be there that was not there at the last search: as good as searched now
+        scheduler.searched(frame.index, plan.detectIn);
+        plan = { ...plan, detectIn: [] };
+      }
+    }
+    if (plan.detectIn.includes(undefined)) searchedPicture = frame.thumb;
     const obs = await lookAt(frame, predicted, plan.detectIn, plan.embed);
     // a face that moved further than predicted: search around where it should be
     const lost = missing(predicted, obs.faces);

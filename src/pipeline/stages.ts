@@ -12,6 +12,8 @@ export interface FrameMeta {
   timeMs: number;
   /** A hard cut lies between the previous frame and this one. */
   cutBefore: boolean;
+  /** A 32×18 grid of the picture's mean luma (scene-cut.ts `thumbnail`), when the decoder made one. */
+  thumb?: Float32Array;
 }
 
 /** What to run on one frame. Boxes and regions are in source pixels. */

@@ -5,8 +5,10 @@ export interface LumaPlane {
   data: Uint8Array;
 }
 
-const COLS = 32;
-const ROWS = 18;
+export const THUMB_COLS = 32;
+export const THUMB_ROWS = 18;
+const COLS = THUMB_COLS;
+const ROWS = THUMB_ROWS;
 
 /** A 32×18 grid of mean luma values: enough to see a shot change, blind to grain and noise. */
 export function thumbnail(img: LumaPlane): Float32Array {
@@ -43,6 +45,11 @@ export class CutDetector {
   private readonly recent: number[] = [];
 
   constructor(private readonly minDistance = 12, private readonly factor = 3) {}
+
+  /** The last frame's thumbnail. */
+  get last(): Float32Array | undefined {
+    return this.prev;
+  }
 
   /** Feeds the next frame; true when a cut lies between it and the previous frame. */
   push(img: LumaPlane): boolean {

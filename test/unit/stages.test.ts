@@ -56,12 +56,23 @@ class ScriptedObserver implements Observer {
   }
 }
 
-async function* scripted(count: number, cuts: readonly number[] = []): AsyncGenerator<FrameMeta> {
-  for (let i = 0; i < count; i++) yield meta(i, cuts.includes(i));
+async function* scripted(count: number, cuts: readonly number[] = [], picture?: (frame: number) => Float32Array): AsyncGenerator<FrameMeta> {
+  for (let i = 0; i < count; i++) yield { ...meta(i, cuts.includes(i)), ...(picture ? { thumb: picture(i) } : {}) };
 }
 
-const follow = (observer: Observer, count: number, cuts: readonly number[] = [], lips?: FollowOptions['lips']) =>
-  followFaces(scripted(count, cuts), observer, {
+/** A 32×18 thumbnail of a 1920×1080 frame: grey, brighter in the cells of each box. */
+function thumbOf(boxes: readonly Box[]): Float32Array {
+  const t = new Float32Array(32 * 18).fill(100);
+  for (const b of boxes) {
+    for (let r = Math.floor((b.y / 1080) * 18); r <= Math.floor(((b.y + b.height) / 1080) * 18); r++) {
+      for (let c = Math.floor((b.x / 1920) * 32); c <= Math.floor(((b.x + b.width) / 1920) * 32); c++) t[r * 32 + c] = 180;
+    }
+  }
+  return t;
+}
+
+const follow = (observer: Observer, count: number, cuts: readonly number[] = [], lips?: FollowOptions['lips'], picture?: (frame: number) => Float32Array) =>
+  followFaces(scripted(count, cuts, picture), observer, {
     sampling: DEFAULT_SAMPLING,
     width: 1920,
     height: 1080,
@@ -167,6 +178,27 @@ describe('followFaces over a scripted world', () => {
     assert.ok(before.length >= 2 && after.length >= 3, `embedded ${observer.embedded.join(',')}`);
     const r = analyzeObservations({ observations: followed.observations, videoEndMs: ms(120) }, cfg);
     assert.deepEqual(r.faces.map((f) => [f.startMs, f.endMs]), [[0, 2000], [2000, 4000]]);
+  });
+
+  it('skips the periodic search for new faces while nothing changed outside the followed faces', async () => {
+    const world = () => [{ id: 1, box: box(600) }];
+    const observer = new ScriptedObserver(world);
+    await follow(observer, 300, [], undefined, () => thumbOf([box(600)]));
+    const searches = observer.looks.filter((l) => l.req.detectIn.length).map((l) => l.frame);
+    assert.deepEqual(searches, [0], 'only the first frame is searched');
+    const unwatched = new ScriptedObserver(world);
+    await follow(unwatched, 300);
+    assert.ok(unwatched.looks.filter((l) => l.req.detectIn.length).length >= 9, 'without thumbnails, every second');
+  });
+
+  it('searches again once a face walks in, and still finds the frame it appeared on', async () => {
+    const faces = (f: number) => [{ id: 1, box: box(600) }, ...(f >= 50 ? [{ id: 2, box: box(1400) }] : [])];
+    const observer = new ScriptedObserver(faces);
+    const followed = await follow(observer, 150, [], undefined, (f) => thumbOf(faces(f).map((w) => w.box)));
+    const r = analyzeObservations({ observations: followed.observations, videoEndMs: ms(150) }, cfg);
+    assert.deepEqual(r.faces.map((f) => [f.startMs, f.endMs]), [[0, ms(150)], [ms(50), ms(150)]]);
+    const searches = observer.looks.filter((l) => l.req.detectIn.length).map((l) => l.frame);
+    assert.ok(searches.length >= 2 && searches.length <= 4, `searched on ${searches.join(',')}`);
   });
 
   it('follows the lips at 15 frames a second while voice is heard, and only then', async () => {
