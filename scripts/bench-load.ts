@@ -23,6 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { createApiKey } from '../src/storage/api-keys.js';
+import { KyselyApiKeyRepository } from '../src/storage/repositories/api-key.repository.js';
 import { openSqlite, sqliteFile } from '../src/storage/database.js';
 import { startBenchService } from './bench-common.js';
 
@@ -158,7 +159,7 @@ async function main(): Promise<number> {
     // 2. polling clients: KEYS keys, each with its own task; RATE clients share them
     const db = openSqlite(sqliteFile(svc.dataDir));
     const keys: string[] = [];
-    for (let i = 0; i < KEYS; i++) keys.push((await createApiKey(db, `bench-client-${i}`)).key);
+    for (let i = 0; i < KEYS; i++) keys.push((await createApiKey(new KyselyApiKeyRepository(db), `bench-client-${i}`)).key);
     await db.destroy();
     const tasks: string[] = [];
     for (const key of keys) {

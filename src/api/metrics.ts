@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Db } from '../storage/database.js';
+import type { Repositories } from '../storage/repositories/index.js';
 
 export interface Metrics {
   registry: Registry;
@@ -7,7 +7,7 @@ export interface Metrics {
 }
 
 /** Prometheus metrics: process defaults, HTTP requests, tasks by status, analyses running. */
-export function createMetrics(db: Db, activeAnalyses: () => number): Metrics {
+export function createMetrics(repositories: Pick<Repositories, 'tasks'>, activeAnalyses: () => number): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'kirin_' });
   const httpRequests = new Counter({ name: 'kirin_http_requests_total', help: 'HTTP requests answered', labelNames: ['method', 'route', 'status'], registers: [registry] });
@@ -17,9 +17,9 @@ export function createMetrics(db: Db, activeAnalyses: () => number): Metrics {
     labelNames: ['status'],
     registers: [registry],
     async collect() {
-      const rows = await db.selectFrom('tasks').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
+      const counts = await repositories.tasks.countByStatus();
       this.reset();
-      for (const r of rows) this.set({ status: r.status }, Number(r.n));
+      for (const c of counts) this.set({ status: c.status }, c.n);
     },
   });
   new Gauge({

@@ -1,5 +1,4 @@
-import type { Db } from '../storage/database.js';
-import { taskByExternalId } from '../tasks/task-service.js';
+import type { Repositories } from '../storage/repositories/index.js';
 import { TooManyRequests } from './too-many-requests.js';
 
 export interface AdmissionLimits {
@@ -23,7 +22,7 @@ const RETRY_AFTER_QUEUE_S = 10;
 export class TaskAdmission {
   private readonly tails = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly db: Db, private readonly limits: AdmissionLimits) {}
+  constructor(private readonly repositories: Pick<Repositories, 'tasks'>, private readonly limits: AdmissionLimits) {}
 
   admit<T>(owner: string, externalTaskId: unknown, create: () => Promise<T>): Promise<T> {
     return this.oneAtATime(owner, async () => {
@@ -32,7 +31,7 @@ export class TaskAdmission {
       } catch (err) {
         // a replay creates nothing: let it through (create() returns the first task); the lookup is
         // made only here, as create() makes it anyway once the limits let a task in
-        const replay = typeof externalTaskId === 'string' && externalTaskId !== '' && (await taskByExternalId(this.db, owner, externalTaskId)) !== undefined;
+        const replay = typeof externalTaskId === 'string' && externalTaskId !== '' && (await this.repositories.tasks.findByExternalId(owner, externalTaskId)) !== undefined;
         if (!replay) throw err;
       }
       return create();
@@ -42,7 +41,7 @@ export class TaskAdmission {
   private async check(owner: string): Promise<void> {
     const { activeTasksPerOwner, queuedTasks } = this.limits;
     if (activeTasksPerOwner > 0) {
-      const active = await this.count((q) => q.where('owner', '=', owner).where('status', 'in', ['pending', 'processing']));
+      const active = await this.repositories.tasks.countActive(owner);
       if (active >= activeTasksPerOwner) {
         throw new TooManyRequests(
           `concurrency limit: ${active} tasks of this API key's owner are pending or processing, the limit is ${activeTasksPerOwner}; retry when one has finished`,
@@ -51,20 +50,11 @@ export class TaskAdmission {
       }
     }
     if (queuedTasks > 0) {
-      const queued = await this.count((q) => q.where('status', '=', 'pending'));
+      const queued = await this.repositories.tasks.countPending();
       if (queued >= queuedTasks) {
         throw new TooManyRequests(`the queue is full: ${queued} tasks are waiting, the limit is ${queuedTasks}; retry later`, RETRY_AFTER_QUEUE_S);
       }
     }
-  }
-
-  private async count(filter: (q: ReturnType<TaskAdmission['tasks']>) => ReturnType<TaskAdmission['tasks']>): Promise<number> {
-    const row = await filter(this.tasks()).executeTakeFirstOrThrow();
-    return Number(row.n);
-  }
-
-  private tasks() {
-    return this.db.selectFrom('tasks').select((eb) => eb.fn.countAll<number>().as('n'));
   }
 
   /** Runs `fn` after every earlier call for the same owner has settled. */

@@ -2,6 +2,8 @@ import { loadConfig } from '../config.js';
 import { loadServiceSecrets } from '../service/secrets.js';
 import { createApiKey, listApiKeys, revokeApiKey } from '../storage/api-keys.js';
 import { migrate, openDatabase } from '../storage/database.js';
+import { KyselyApiKeyRepository } from '../storage/repositories/api-key.repository.js';
+import { KyselySecretRepository } from '../storage/repositories/secret.repository.js';
 
 /**
  * `kirin keys create --name N [--owner O] | list | revoke KEY_ID`, against the configured
@@ -12,25 +14,26 @@ export async function keysCommand(args: string[], opts: { name?: string; owner?:
   const db = openDatabase(config);
   try {
     await migrate(db);
+    const keys = new KyselyApiKeyRepository(db);
     const [sub, id] = args;
     if (sub === 'create') {
       if (!opts.name) {
         process.stderr.write('keys create needs --name NAME\n');
         return 2;
       }
-      const { key, info } = await createApiKey(db, opts.name, opts.owner ?? opts.name);
+      const { key, info } = await createApiKey(keys, opts.name, opts.owner ?? opts.name);
       process.stdout.write(`created key ${info.id} (name ${info.name}, owner ${info.owner}); it is shown only now:\n${key}\n`);
       return 0;
     }
     if (sub === 'list') {
-      for (const k of await listApiKeys(db)) {
+      for (const k of await listApiKeys(keys)) {
         const state = k.revoked_at ? `revoked ${new Date(k.revoked_at).toISOString()}` : 'active';
         process.stdout.write(`${k.id}\t${k.name}\towner=${k.owner}\tcreated ${new Date(k.created_at).toISOString()}\t${state}\n`);
       }
       return 0;
     }
     if (sub === 'revoke' && id) {
-      if (await revokeApiKey(db, id)) {
+      if (await revokeApiKey(keys, id)) {
         process.stdout.write(`revoked ${id}\n`);
         return 0;
       }
@@ -50,7 +53,7 @@ export async function callbackSecretCommand(): Promise<number> {
   const db = config.databaseUrl ? openDatabase(config) : undefined;
   try {
     if (db) await migrate(db);
-    process.stdout.write(`${(await loadServiceSecrets(config, db)).callbackSecret}\n`);
+    process.stdout.write(`${(await loadServiceSecrets(config, db && new KyselySecretRepository(db))).callbackSecret}\n`);
     return 0;
   } finally {
     await db?.destroy();

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { ServiceConfig } from '../config.js';
 import { LocalBlobStore, type BlobStore } from '../storage/blobs.js';
-import { migrate, openDatabase, type Db } from '../storage/database.js';
+import { migrate, openDatabase, pingDatabase, type Db } from '../storage/database.js';
+import { kyselyRepositories, type Repositories } from '../storage/repositories/index.js';
 import { S3BlobStore } from '../storage/s3-blobs.js';
 import { connectRedis, connectRedisFailFast } from '../tasks/redis.js';
 import { DependencyHealth, jsonLineLog } from './dependency-health.js';
@@ -24,6 +25,8 @@ export type Role = 'all' | 'api' | 'worker';
 /** The I/O a process stands on, each embedded or scale-out as configured. */
 export interface Backends {
   db: Db;
+  /** Every query, over `db`. */
+  repositories: Repositories;
   blobs: BlobStore;
   secrets: ServiceSecrets;
   /** Set when KIRIN_REDIS_URL is: the BullMQ queue's connection. */
@@ -48,7 +51,7 @@ export async function openBackends(config: ServiceConfig, role: Role): Promise<B
   if (!config.databaseUrl || !config.storage.url) mkdirSync(config.dataDir, { recursive: true });
   const log = jsonLineLog();
   const health = {
-    db: new DependencyHealth('database', log, { probe: () => db.selectFrom('api_keys').select('id').limit(1).execute() }),
+    db: new DependencyHealth('database', log, { probe: () => pingDatabase(db) }),
     redis: new DependencyHealth('redis', log),
     // its own connection, which reconnects on its own time: its own log lines
     rateLimits: new DependencyHealth('redis for rate limits', log, { meanwhile: 'requests are not rate-limited until it is back' }),
@@ -60,7 +63,8 @@ export async function openBackends(config: ServiceConfig, role: Role): Promise<B
   };
   try {
     await migrate(db);
-    const secrets = await loadServiceSecrets(config, db);
+    const repositories = kyselyRepositories(db);
+    const secrets = await loadServiceSecrets(config, repositories.secrets);
     let blobs: BlobStore;
     if (config.storage.url) {
       const scratch = newScratchDir(role);
@@ -90,7 +94,7 @@ export async function openBackends(config: ServiceConfig, role: Role): Promise<B
         cleanups.push(disconnect(rateLimitRedis));
       }
     }
-    return { db, blobs, secrets, redis, rateLimitRedis, health, close };
+    return { db, repositories, blobs, secrets, redis, rateLimitRedis, health, close };
   } catch (e) {
     await close();
     throw e;

@@ -5,10 +5,10 @@ import { buildServer } from '../api/server.js';
 import { UrlSigner } from '../api/signed-urls.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { ServiceConfig } from '../config.js';
-import { countApiKeys, createApiKey } from '../storage/api-keys.js';
+import { createApiKey } from '../storage/api-keys.js';
 import type { BlobStore } from '../storage/blobs.js';
-import type { Db } from '../storage/database.js';
-import { releaseLease, tryLease } from '../storage/leases.js';
+import { pingDatabase, type Db } from '../storage/database.js';
+import type { Repositories } from '../storage/repositories/index.js';
 import { BullTaskQueue, reconcileQueue } from '../tasks/bull-queue.js';
 import { BullTaskConsumer } from '../tasks/bull-consumer.js';
 import { CallbackQueue } from '../tasks/callbacks.js';
@@ -29,6 +29,8 @@ export interface RunningService {
   /** Start of the face-picture URLs it hands out. */
   publicUrl: string;
   db: Db;
+  /** Every query, over `db`. */
+  repositories: Repositories;
   blobs: BlobStore;
   callbackSecret: string;
   /** Runs the retention sweep now (it also runs every sweepEveryMs). */
@@ -38,6 +40,7 @@ export interface RunningService {
 
 export interface RunningWorker {
   db: Db;
+  repositories: Repositories;
   blobs: BlobStore;
   close(opts?: CloseOptions): Promise<void>;
 }
@@ -90,7 +93,7 @@ export function startWorker(config: ServiceConfig, opts: StartOptions = {}): Pro
 async function start(config: ServiceConfig, role: Role, opts: StartOptions): Promise<RunningService | RunningWorker> {
   const clock = opts.clock ?? systemClock;
   const backends = await openBackends(config, role);
-  const { db, blobs, secrets, redis, health } = backends;
+  const { db, repositories, blobs, secrets, redis, health } = backends;
   const serves = role !== 'worker';
   const processes = role !== 'api';
   const timers: NodeJS.Timeout[] = [];
@@ -102,10 +105,10 @@ async function start(config: ServiceConfig, role: Role, opts: StartOptions): Pro
    */
   const leasedEvery = async (name: string, everyMs: number, work: () => Promise<unknown>) => {
     const once = async () => {
-      if (await tryLease(db, name, processName, everyMs, clock.now())) await work();
+      if (await repositories.leases.take(name, processName, everyMs, clock.now())) await work();
     };
     timers.push(setInterval(() => void once().catch(() => undefined), everyMs));
-    closers.push(() => releaseLease(db, name, processName).then(() => undefined, () => undefined));
+    closers.push(() => repositories.leases.release(name, processName).then(() => undefined, () => undefined));
     await once();
   };
   // the HTTP logger once there is one (runner warnings, the drain line)
@@ -133,29 +136,29 @@ async function start(config: ServiceConfig, role: Role, opts: StartOptions): Pro
   };
 
   try {
-    if (serves && (await countApiKeys(db)) === 0) opts.onFirstKey?.((await createApiKey(db, 'default')).key);
+    if (serves && (await repositories.apiKeys.count()) === 0) opts.onFirstKey?.((await createApiKey(repositories.apiKeys, 'default')).key);
 
     // a worker hands out picture URLs of an API it does not know: KIRIN_PUBLIC_URL, else the default port's
     const signer = new UrlSigner(secrets.urlSecret, config.publicUrl || (serves ? '' : `http://localhost:${config.port}`));
-    const callbacks = new CallbackQueue(db, config.callbacks, secrets.callbackSecret, clock, { allowPrivate: config.allowPrivateUrls });
+    const callbacks = new CallbackQueue(repositories, config.callbacks, secrets.callbackSecret, clock, { allowPrivate: config.allowPrivateUrls });
     callbacks.start();
     closers.push(() => callbacks.stop());
 
     let queue: TaskQueue | undefined;
-    const tasks = new TaskService(db, config, clock, callbacks, (id) => queue?.enqueue(id), (id) => queue?.cancelled(id));
+    const tasks = new TaskService(repositories, config, clock, callbacks, (id) => queue?.enqueue(id), (id) => queue?.cancelled(id));
 
     let active = () => 0;
     if (processes) {
       const pool = new AnalysisThreadPool(config.analysisThreads);
       closers.push(() => pool.close());
-      const executor = new TaskExecutor({ db, config, clock, blobs, pool, signer, tasks });
+      const executor = new TaskExecutor({ repositories, config, clock, blobs, pool, signer, tasks });
       if (redis) {
-        const consumer = new BullTaskConsumer({ config, db, executor, pool, dbHealth: health.db }, redis);
+        const consumer = new BullTaskConsumer({ config, repositories, executor, pool, dbHealth: health.db }, redis);
         consumer.start();
         drainWork = (graceMs) => consumer.close(graceMs);
         active = () => consumer.active;
       } else {
-        const runner = new TaskRunner({ db, config, pool, executor, disk, log, clock });
+        const runner = new TaskRunner({ repositories, config, pool, executor, disk, log, clock });
         await runner.start();
         drainWork = (graceMs) => runner.drain(graceMs ?? 0);
         queue = runner;
@@ -169,18 +172,18 @@ async function start(config: ServiceConfig, role: Role, opts: StartOptions): Pro
       closers.push(() => q.close());
       queue = q;
       // (not while Redis is away: its queue calls would wait for Redis, one more each round)
-      await leasedEvery('queue-reconcile', RECONCILE_EVERY_MS, async () => health.redis.available && reconcileQueue({ db, queue: q, tasks, clock })).catch(() => undefined);
+      await leasedEvery('queue-reconcile', RECONCILE_EVERY_MS, async () => health.redis.available && reconcileQueue({ repositories, queue: q, tasks, clock })).catch(() => undefined);
     }
 
     // retention: every process may run it; the lease lets one at a time do the work
-    const sweep = () => sweepExpired(db, blobs, clock);
+    const sweep = () => sweepExpired(repositories, blobs, clock);
     await leasedEvery('retention', config.sweepEveryMs, sweep);
 
-    if (!serves) return { db, blobs, close };
+    if (!serves) return { db, repositories, blobs, close };
 
-    const metrics = createMetrics(db, () => active());
+    const metrics = createMetrics(repositories, () => active());
     app = await buildServer({
-      config, db, blobs, tasks, signer, clock, metrics, logger: opts.logger, disk,
+      config, repositories, blobs, tasks, signer, clock, metrics, logger: opts.logger, disk,
       // with Redis, every API process counts against the same per-owner limits
       // (through a connection of their own that never waits for Redis: while it is away, no limits)
       rateLimitStore: backends.rateLimitRedis ? { redis: backends.rateLimitRedis, health: health.rateLimits } : undefined,
@@ -188,7 +191,7 @@ async function start(config: ServiceConfig, role: Role, opts: StartOptions): Pro
         try {
           if (draining || (await disk.full())) return false;
           if (!health.db.available) return false;
-          await db.selectFrom('api_keys').select('id').limit(1).execute();
+          await pingDatabase(db);
           if (!redis) return true;
           // a ping on the queue's connection would wait for Redis: none is sent while it is known to be away
           return health.redis.available && (await Promise.race([redis.ping(), sleep(2000, 'timeout', { ref: false })])) === 'PONG';
@@ -204,7 +207,7 @@ async function start(config: ServiceConfig, role: Role, opts: StartOptions): Pro
     const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
     if (!config.publicUrl) signer.setPublicUrl(`http://localhost:${new URL(url).port}`);
     const publicUrl = config.publicUrl || `http://localhost:${new URL(url).port}`;
-    return { app: server, url, publicUrl, db, blobs, sweep, callbackSecret: secrets.callbackSecret, close };
+    return { app: server, url, publicUrl, db, repositories, blobs, sweep, callbackSecret: secrets.callbackSecret, close };
   } catch (e) {
     await close();
     throw e;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Db } from '../storage/database.js';
+import type { SecretRepository } from '../storage/repositories/secret.repository.js';
 
 export interface ServiceSecrets {
   /** Signs face-picture URLs. */
@@ -45,24 +45,20 @@ export function loadSecrets(file: string, env: NodeJS.ProcessEnv = process.env):
  * Secrets kept in the database, so every API and worker process of a deployment signs alike: the
  * first process to start inserts them, the others keep what is there. KIRIN_CALLBACK_SECRET overrides.
  */
-export async function loadSharedSecrets(db: Db, env: NodeJS.ProcessEnv = process.env): Promise<ServiceSecrets> {
+export async function loadSharedSecrets(secrets: SecretRepository, env: NodeJS.ProcessEnv = process.env): Promise<ServiceSecrets> {
   const made = newSecrets();
-  await db
-    .insertInto('secrets')
-    .values([{ name: 'url', value: made.url }, { name: 'callback', value: made.callback }])
-    .onConflict((oc) => oc.column('name').doNothing())
-    .execute();
-  const rows = await db.selectFrom('secrets').select(['name', 'value']).where('name', 'in', ['url', 'callback']).execute();
+  await secrets.addMissing([{ name: 'url', value: made.url }, { name: 'callback', value: made.callback }]);
+  const rows = await secrets.get(['url', 'callback']);
   const value = (name: string) => rows.find((r) => r.name === name)!.value;
   return toSecrets({ url: value('url'), callback: value('callback') }, env);
 }
 
 /**
  * The secrets of the configured deployment: in the database with Postgres (shared by every
- * process), else in the data folder's secrets.json. `db` is needed only with Postgres.
+ * process), else in the data folder's secrets.json. `stored` is needed only with Postgres.
  */
-export async function loadServiceSecrets(config: { databaseUrl: string; dataDir: string }, db?: Db): Promise<ServiceSecrets> {
+export async function loadServiceSecrets(config: { databaseUrl: string; dataDir: string }, stored?: SecretRepository): Promise<ServiceSecrets> {
   if (!config.databaseUrl) return loadSecrets(join(config.dataDir, 'secrets.json'));
-  if (!db) throw new Error('the secrets of a Postgres deployment are read from its database');
-  return loadSharedSecrets(db);
+  if (!stored) throw new Error('the secrets of a Postgres deployment are read from its database');
+  return loadSharedSecrets(stored);
 }

@@ -9,6 +9,16 @@ import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
 
+/** Runs `work` in a transaction: a new one, or the one `db` already is (Kysely does not nest them). */
+export function inTransaction<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db) : db.transaction().execute((trx) => work(trx as unknown as Db));
+}
+
+/** One cheap query: whether the database answers (readiness, outage probes). */
+export async function pingDatabase(db: Db): Promise<void> {
+  await db.selectFrom('api_keys').select('id').limit(1).execute();
+}
+
 /** The embedded database: one SQLite file (WAL, so `kirin keys` can write while the server runs). */
 export function openSqlite(file: string): Db {
   mkdirSync(dirname(file), { recursive: true });

@@ -3,9 +3,9 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ServiceConfig } from '../config.js';
 import { ErrorCode, KirinError, isKirinError } from '../errors.js';
-import type { Db } from '../storage/database.js';
 import { isDatabaseUnavailable } from '../storage/db-availability.js';
 import { isDiskFull } from '../storage/disk-space.js';
+import type { Repositories } from '../storage/repositories/index.js';
 import { QUEUE_NAME, queueOptions, type TaskJob } from './bull-queue.js';
 import { processName, type ErrorPolicy, type TaskExecutor } from './task-executor.js';
 import type { DrainReport } from './task-runner.js';
@@ -13,7 +13,7 @@ import type { AnalysisThreadPool } from './analysis-thread-pool.js';
 
 export interface BullTaskConsumerDeps {
   config: ServiceConfig;
-  db: Db;
+  repositories: Pick<Repositories, 'tasks'>;
   executor: TaskExecutor;
   pool: AnalysisThreadPool;
   /** Whether the database can be reached: while it cannot, no job is taken. */
@@ -121,8 +121,7 @@ export class BullTaskConsumer {
   /** Stops analyses whose task is no longer `processing` (cancelled, or ended by another delivery). */
   private async stopEnded(): Promise<void> {
     if (this.running.size === 0) return;
-    const rows = await this.d.db.selectFrom('tasks').select(['id', 'status']).where('id', 'in', [...this.running.keys()]).execute();
-    for (const r of rows) {
+    for (const r of await this.d.repositories.tasks.statuses([...this.running.keys()])) {
       if (r.status === 'processing') continue;
       const reason = new KirinError(ErrorCode.Cancelled, `task ${r.status} elsewhere`);
       this.running.get(r.id)?.abort(reason);

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { ServiceConfig } from '../config.js';
 import { ErrorCode } from '../errors.js';
-import type { Db } from '../storage/database.js';
+import type { Repositories } from '../storage/repositories/index.js';
 import type { TaskQueue } from './task-queue.js';
 import type { TaskService } from './task-service.js';
 
@@ -66,17 +66,10 @@ export class BullTaskQueue implements TaskQueue {
  * a task whose job failed for good (out of attempts, or its workers kept dying) is failed with an
  * internal error, so no task waits forever. Runs in API processes, one at a time (a lease).
  */
-export async function reconcileQueue(d: { db: Db; queue: BullTaskQueue; tasks: TaskService; clock: Clock }, limit = 500): Promise<{ added: number; failed: number }> {
-  const unfinished = await d.db
-    .selectFrom('tasks')
-    .select('id')
-    .where('status', 'in', ['pending', 'processing'])
-    .orderBy('created_at')
-    .limit(limit)
-    .execute();
+export async function reconcileQueue(d: { repositories: Pick<Repositories, 'tasks'>; queue: BullTaskQueue; tasks: TaskService; clock: Clock }, limit = 500): Promise<{ added: number; failed: number }> {
   let added = 0;
   let failed = 0;
-  for (const { id } of unfinished) {
+  for (const id of await d.repositories.tasks.unfinished(limit)) {
     const job = await d.queue.queue.getJob(id);
     if (!job) {
       await d.queue.add(id);

@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { unixSeconds, type Clock } from '../clock.js';
 import type { ServiceConfig } from '../config.js';
-import type { Db } from '../storage/database.js';
 import { newId } from '../storage/ids.js';
 import type { AddressRules, HostLookup } from '../net/url-guard.js';
+import type { Repositories } from '../storage/repositories/index.js';
 import { CallbackRefused, postCallback } from './callback-post.js';
 
 /** `X-Kirin-Signature: t=<unix>,v1=<hex hmac-sha256(secret, t + "." + body)>` (CONTRACT.md §4). */
@@ -25,7 +25,7 @@ export class CallbackQueue {
   private inFlight = new Set<string>();
 
   constructor(
-    private readonly db: Db,
+    private readonly repositories: Pick<Repositories, 'callbacks'>,
     private readonly config: ServiceConfig['callbacks'],
     private readonly secret: string,
     private readonly clock: Clock,
@@ -35,15 +35,12 @@ export class CallbackQueue {
 
   /**
    * Queues the callback of a task that just settled, inside the transaction that settled it, so
-   * the two happen together or not at all. A task has at most one callback: a repeat is a no-op.
+   * the two happen together or not at all (`tx`: the repositories of that transaction).
+   * A task has at most one callback: a repeat is a no-op.
    */
-  async enqueueIn(trx: Db, taskId: string, url: string, body: string): Promise<void> {
+  async enqueueIn(tx: Pick<Repositories, 'callbacks'>, taskId: string, url: string, body: string): Promise<void> {
     const now = this.clock.now();
-    await trx
-      .insertInto('callbacks')
-      .values({ id: newId('cb'), task_id: taskId, url, body, status: 'pending', attempts: 0, next_attempt_at: now, last_error: null, created_at: now })
-      .onConflict((oc) => oc.column('task_id').doNothing())
-      .execute();
+    await tx.callbacks.add({ id: newId('cb'), task_id: taskId, url, body, status: 'pending', attempts: 0, next_attempt_at: now, last_error: null, created_at: now });
   }
 
   start(everyMs = 500): void {
@@ -56,14 +53,7 @@ export class CallbackQueue {
 
   deliverDue(): void {
     void (async () => {
-      const due = await this.db
-        .selectFrom('callbacks')
-        .select(['id', 'url', 'body', 'attempts', 'next_attempt_at'])
-        .where('status', '=', 'pending')
-        .where('next_attempt_at', '<=', this.clock.now())
-        .orderBy('next_attempt_at')
-        .limit(20)
-        .execute();
+      const due = await this.repositories.callbacks.due(this.clock.now(), 20);
       for (const cb of due) {
         if (this.inFlight.has(cb.id)) continue;
         this.inFlight.add(cb.id);
@@ -77,15 +67,8 @@ export class CallbackQueue {
   }
 
   /** Takes a due delivery for this process; false when another process took it first. */
-  private async claim(id: string, dueAt: number): Promise<boolean> {
-    const r = await this.db
-      .updateTable('callbacks')
-      .set({ next_attempt_at: this.clock.now() + this.config.timeoutMs + 5000 })
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '=', dueAt)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+  private claim(id: string, dueAt: number): Promise<boolean> {
+    return this.repositories.callbacks.claim(id, dueAt, this.clock.now() + this.config.timeoutMs + 5000);
   }
 
   private async attempt(cb: { id: string; url: string; body: string; attempts: number }): Promise<void> {
@@ -109,15 +92,11 @@ export class CallbackQueue {
       error = e instanceof Error ? e.message : String(e);
     }
     const giveUp = error !== null && attempts >= this.config.maxAttempts;
-    await this.db
-      .updateTable('callbacks')
-      .set({
-        attempts,
-        status: error === null ? 'delivered' : refused ? 'refused' : giveUp ? 'failed' : 'pending',
-        last_error: error,
-        next_attempt_at: this.clock.now() + this.config.firstDelayMs * 2 ** (attempts - 1),
-      })
-      .where('id', '=', cb.id)
-      .execute();
+    await this.repositories.callbacks.recordAttempt(cb.id, {
+      attempts,
+      status: error === null ? 'delivered' : refused ? 'refused' : giveUp ? 'failed' : 'pending',
+      last_error: error,
+      next_attempt_at: this.clock.now() + this.config.firstDelayMs * 2 ** (attempts - 1),
+    });
   }
 }

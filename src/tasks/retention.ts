@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { BlobStore } from '../storage/blobs.js';
-import type { Db } from '../storage/database.js';
+import type { Repositories } from '../storage/repositories/index.js';
 import { deleteSessionTracks } from '../storage/session-tracks.js';
 
 export interface SweepCounts {
@@ -11,31 +11,28 @@ export interface SweepCounts {
 }
 
 /** Deletes what outlived its retention: sessions with their face pictures and tracks, uploads, fetched videos. */
-export async function sweepExpired(db: Db, blobs: BlobStore, clock: Clock): Promise<SweepCounts> {
+export async function sweepExpired(repositories: Pick<Repositories, 'files' | 'sessions' | 'videos'>, blobs: BlobStore, clock: Clock): Promise<SweepCounts> {
+  const { files, sessions, videos } = repositories;
   const now = clock.now();
   const counts: SweepCounts = { sessions: 0, files: 0, videos: 0, fetched: 0 };
-  const files = await db.selectFrom('files').select(['id', 'blob_key']).where('expires_at', '<=', now).execute();
-  for (const f of files) {
+  for (const f of await files.expired(now)) {
     await blobs.delete(f.blob_key);
-    await db.deleteFrom('files').where('id', '=', f.id).execute();
+    await files.delete(f.id);
     counts.files++;
   }
-  const sessions = await db.selectFrom('sessions').select(['id']).where('expires_at', '<=', now).execute();
-  for (const s of sessions) {
-    await deleteSessionTracks(blobs, s.id);
-    await db.deleteFrom('sessions').where('id', '=', s.id).execute();
+  for (const id of await sessions.expired(now)) {
+    await deleteSessionTracks(blobs, id);
+    await sessions.delete(id);
     counts.sessions++;
   }
-  const videos = await db.selectFrom('videos').select(['id', 'blob_key']).where('expires_at', '<=', now).execute();
-  for (const v of videos) {
+  for (const v of await videos.expired(now)) {
     await blobs.delete(v.blob_key);
-    await db.deleteFrom('videos').where('id', '=', v.id).execute();
+    await videos.delete(v.id);
     counts.videos++;
   }
-  const fetched = await db.selectFrom('fetched_videos').select(['blob_key']).where('expires_at', '<=', now).execute();
-  for (const f of fetched) {
-    await blobs.delete(f.blob_key);
-    await db.deleteFrom('fetched_videos').where('blob_key', '=', f.blob_key).execute();
+  for (const key of await videos.expiredFetched(now)) {
+    await blobs.delete(key);
+    await videos.deleteFetched(key);
     counts.fetched++;
   }
   return counts;

@@ -9,21 +9,19 @@ import { ErrorCode, KirinError, isKirinError } from '../errors.js';
 import { downloadVideo } from '../media/download.js';
 import { buildResultJson, newRequestId, type IdentifySummary } from '../pipeline/result-json.js';
 import type { BlobStore } from '../storage/blobs.js';
-import type { Db } from '../storage/database.js';
 import { newId } from '../storage/ids.js';
+import type { Repositories, Task, TaskEnd } from '../storage/repositories/index.js';
 import { deleteSessionTracks, gzipJson, putGzipped, storedTracks, tracksKey } from '../storage/session-tracks.js';
-import type { TaskStatus, TaskTable } from '../storage/schema.js';
-import { findVideo } from '../storage/videos.js';
 import type { TaskService } from './task-service.js';
 import type { AnalysisThreadPool } from './analysis-thread-pool.js';
 
-export type Task = Omit<TaskTable, 'attempts' | 'worker'>;
+export type { Task } from '../storage/repositories/index.js';
 
 /** This process, as recorded in `tasks.worker`. */
 export const processName = `${hostname()}:${process.pid}`;
 
 export interface ExecutorDeps {
-  db: Db;
+  repositories: Repositories;
   config: ServiceConfig;
   clock: Clock;
   blobs: BlobStore;
@@ -47,24 +45,19 @@ export const wasCancelled = (signal: AbortSignal) => signal.aborted && isKirinEr
 export class TaskExecutor {
   constructor(private readonly d: ExecutorDeps) {}
 
-  /**
-   * Takes a task by id for this process while it is in one of `from` (default: not ended, so a
-   * redelivered one too); undefined otherwise. `db` may be a transaction of the caller's.
-   */
-  async claim(taskId: string, opts: { db?: Db; from?: TaskStatus[] } = {}): Promise<Task | undefined> {
-    const now = this.d.clock.now();
-    return (opts.db ?? this.d.db)
-      .updateTable('tasks')
-      .set((eb) => ({ status: 'processing', started_at: now, progress: 0, attempts: eb('attempts', '+', 1), worker: processName }))
-      .where('id', '=', taskId)
-      .where('status', 'in', opts.from ?? ['pending', 'processing'])
-      .returningAll()
-      .executeTakeFirst();
+  /** Takes a task by id for this process while it has not ended (so a redelivered one too); undefined otherwise. */
+  claim(taskId: string): Promise<Task | undefined> {
+    return this.d.repositories.tasks.claim(taskId, ['pending', 'processing'], { process: processName, now: this.d.clock.now() });
+  }
+
+  /** Takes the oldest pending task for this process; undefined when none waits. */
+  claimNext(): Promise<Task | undefined> {
+    return this.d.repositories.tasks.claimOldestPending({ process: processName, now: this.d.clock.now() });
   }
 
   /** Runs the task to its end state; an error the policy calls 'retry' is rethrown with the task left `processing`. */
   async run(task: Task, signal: AbortSignal, onError: ErrorPolicy): Promise<void> {
-    const { db, clock, blobs } = this.d;
+    const { repositories, clock, blobs } = this.d;
     const work = join(blobs.tempDir(), `${task.id}-${randomBytes(4).toString('hex')}`);
     let failure: { code: string; message: string } | undefined;
     try {
@@ -74,7 +67,7 @@ export class TaskExecutor {
       const summary = await this.d.pool.run({ jobId: task.id, videoPath, outDir: join(work, 'faces') }, (f) => {
         if (clock.now() - lastWrite < 500) return;
         lastWrite = clock.now();
-        void db.updateTable('tasks').set({ progress: Math.min(0.99, 0.05 + 0.95 * f) }).where('id', '=', task.id).where('status', '=', 'processing').execute().catch(() => undefined);
+        void repositories.tasks.setProgress(task.id, Math.min(0.99, 0.05 + 0.95 * f)).catch(() => undefined);
       });
       signal.throwIfAborted();
       await this.complete(task, summary, work);
@@ -94,9 +87,9 @@ export class TaskExecutor {
 
   /** A local path to the task's video: an upload from the blob store, or the URL fetched into it. */
   private async sourceVideo(task: Task, work: string, signal: AbortSignal): Promise<string> {
-    const { db, blobs, clock, config } = this.d;
+    const { repositories, blobs, clock, config } = this.d;
     if (task.video_id) {
-      const v = await findVideo(db, task.video_id);
+      const v = await repositories.videos.find(task.video_id);
       if (!v || !(await blobs.exists(v.blob_key))) throw new KirinError(ErrorCode.VideoIdUnknown, `video_id ${task.video_id} is unknown or expired`);
       return blobs.localPath(v.blob_key, work);
     }
@@ -106,13 +99,9 @@ export class TaskExecutor {
       const tmp = join(work, 'download.video');
       await downloadVideo(task.video_url!, tmp, { allowPrivate: config.allowPrivateUrls, signal });
       local = await blobs.putFileKeepingLocal(key, tmp);
-      await db
-        .insertInto('fetched_videos')
-        .values({ blob_key: key, task_id: task.id, expires_at: clock.now() + config.retentionMs })
-        .onConflict((oc) => oc.column('blob_key').doNothing())
-        .execute();
+      await repositories.videos.addFetched({ blob_key: key, task_id: task.id, expires_at: clock.now() + config.retentionMs });
     }
-    await db.updateTable('tasks').set({ progress: 0.05 }).where('id', '=', task.id).where('status', '=', 'processing').execute();
+    await repositories.tasks.setProgress(task.id, 0.05);
     return local ?? blobs.localPath(key, work);
   }
 
@@ -153,13 +142,10 @@ export class TaskExecutor {
         cost_usd: config.pricing.costPerTaskUsd,
         video_meta: JSON.stringify(summary.video),
       },
-      async (trx) => {
-        await trx.insertInto('sessions').values({ id: sessionId, owner: task.owner, task_id: task.id, data: JSON.stringify(sessionData), created_at: now, expires_at: expiresAt }).execute();
+      async (tx) => {
+        await tx.sessions.insert({ id: sessionId, owner: task.owner, task_id: task.id, data: JSON.stringify(sessionData), created_at: now, expires_at: expiresAt });
         for (const f of summary.faces) {
-          await trx
-            .insertInto('files')
-            .values({ id: fileIds.get(f.face_id)!, session_id: sessionId, blob_key: pictureKey(f.face_id), content_type: 'image/jpeg', created_at: now, expires_at: expiresAt })
-            .execute();
+          await tx.files.insert({ id: fileIds.get(f.face_id)!, session_id: sessionId, blob_key: pictureKey(f.face_id), content_type: 'image/jpeg', created_at: now, expires_at: expiresAt });
         }
       },
     );
@@ -170,7 +156,7 @@ export class TaskExecutor {
     }
   }
 
-  private finish(taskId: string, set: Partial<Task>, also?: (trx: Db) => Promise<void>): Promise<boolean> {
+  private finish(taskId: string, set: TaskEnd, also?: (tx: Repositories) => Promise<void>): Promise<boolean> {
     return this.d.tasks.end(taskId, set, { also });
   }
 }

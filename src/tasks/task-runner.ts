@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { ServiceConfig } from '../config.js';
 import { ErrorCode, KirinError } from '../errors.js';
-import type { Db } from '../storage/database.js';
+import type { Repositories } from '../storage/repositories/index.js';
 import { isDiskFull, type DiskSpace } from '../storage/disk-space.js';
 import type { Task, TaskExecutor } from './task-executor.js';
 import type { TaskQueue } from './task-queue.js';
@@ -14,13 +14,13 @@ export interface RunnerLog {
 }
 
 export interface RunnerDeps {
-  db: Db;
+  repositories: Pick<Repositories, 'tasks'>;
   config: ServiceConfig;
   pool: AnalysisThreadPool;
-  executor: Pick<TaskExecutor, 'claim' | 'run'>;
+  executor: Pick<TaskExecutor, 'claimNext' | 'run'>;
   /** Told about full-disk errors (for /readyz and the 507 answers). */
   disk?: DiskSpace;
-  /** The clock claims are stamped with (default: the system's). */
+  /** The clock the stuck check reads (default: the system's; claims are stamped by the executor's). */
   clock?: Clock;
   log?: RunnerLog;
 }
@@ -60,7 +60,7 @@ export class TaskRunner implements TaskQueue {
   constructor(private readonly d: RunnerDeps) {}
 
   async start(): Promise<void> {
-    await this.d.db.updateTable('tasks').set({ status: 'pending', progress: 0 }).where('status', '=', 'processing').execute();
+    await this.d.repositories.tasks.putBack();
     this.timer = setInterval(() => this.pump(), 1000);
     this.stuckTimer = setInterval(() => void this.recoverStuck().catch(() => undefined), this.d.config.stuckCheckMs);
     this.pump();
@@ -169,8 +169,8 @@ export class TaskRunner implements TaskQueue {
     this.d.log?.warn({ taskId, err: describe(err), retryInMs: DISK_FULL_PAUSE_MS }, 'disk full: the task goes back to pending and is retried later');
   }
 
-  private requeue(ids: string[]) {
-    return this.d.db.updateTable('tasks').set({ status: 'pending', progress: 0 }).where('id', 'in', ids).where('status', '=', 'processing').execute();
+  private requeue(ids: string[]): Promise<void> {
+    return this.d.repositories.tasks.putBack(ids);
   }
 
   /**
@@ -179,13 +179,8 @@ export class TaskRunner implements TaskQueue {
    */
   async recoverStuck(): Promise<number> {
     if (this.stopped) return 0;
-    const rows = await this.d.db
-      .selectFrom('tasks')
-      .select('id')
-      .where('status', '=', 'processing')
-      .where('started_at', '<', (this.d.clock?.now() ?? Date.now()) - CLAIM_SETTLE_MS)
-      .execute();
-    const stuck = rows.map((r) => r.id).filter((id) => !this.running.has(id));
+    const processing = await this.d.repositories.tasks.processingSince((this.d.clock?.now() ?? Date.now()) - CLAIM_SETTLE_MS);
+    const stuck = processing.filter((id) => !this.running.has(id));
     if (stuck.length === 0) return 0;
     await this.requeue(stuck);
     this.d.log?.warn({ taskIds: stuck }, `found ${stuck.length} task(s) processing with nothing running them; put back to pending`);
@@ -193,11 +188,8 @@ export class TaskRunner implements TaskQueue {
     return stuck.length;
   }
 
-  private async claim(): Promise<Task | undefined> {
-    return this.d.db.transaction().execute(async (trx) => {
-      const next = await trx.selectFrom('tasks').select('id').where('status', '=', 'pending').orderBy('created_at').limit(1).executeTakeFirst();
-      return next && this.d.executor.claim(next.id, { db: trx as unknown as Db, from: ['pending'] });
-    });
+  private claim(): Promise<Task | undefined> {
+    return this.d.executor.claimNext();
   }
 }
 

@@ -1,14 +1,12 @@
 import { EventEmitter } from 'node:events';
-import type { Updateable } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { ServiceConfig } from '../config.js';
 import { ErrorCode, KirinError } from '../errors.js';
 import { MODEL } from '../model.js';
 import { checkUrlAllowedStatic, parseOutboundUrl, parseVideoUrl } from '../net/url-guard.js';
-import type { Db } from '../storage/database.js';
 import { newId } from '../storage/ids.js';
-import { findVideo } from '../storage/videos.js';
-import type { TaskStatus, TaskTable } from '../storage/schema.js';
+import type { Repositories, Task, TaskEnd } from '../storage/repositories/index.js';
+import type { TaskStatus } from '../storage/schema.js';
 import type { CallbackQueue } from './callbacks.js';
 import { toTaskObject, type TaskObject } from './task-object.js';
 
@@ -28,10 +26,11 @@ export class TaskService {
   readonly events = new EventEmitter();
 
   constructor(
-    private readonly db: Db,
+    private readonly repositories: Repositories,
     private readonly config: ServiceConfig,
     private readonly clock: Clock,
-    private readonly callbacks: CallbackQueue,
+    /** Queues a settled task's callback (in the transaction that settled it) and delivers due ones. */
+    private readonly callbacks: Pick<CallbackQueue, 'enqueueIn' | 'deliverDue'>,
     /** Gets a stored pending task processed (the embedded runner, or the shared queue). */
     private readonly onCreated: (taskId: string) => void,
     private readonly onCancelled: (taskId: string) => void,
@@ -62,19 +61,19 @@ export class TaskService {
       throw bad('external_task_id must be a string of 1–200 characters');
     }
     if (externalId !== null) {
-      const existing = await this.byExternalId(owner, externalId);
+      const existing = await this.repositories.tasks.findByExternalId(owner, externalId);
       if (existing) return toTaskObject(existing);
     }
     let videoId: string | null = null;
     if (hasId) {
       if (typeof input.video_id !== 'string') throw bad('video_id must be a string');
-      const video = await findVideo(this.db, input.video_id, { owner, now: this.clock.now() });
+      const video = await this.repositories.videos.find(input.video_id, { owner, now: this.clock.now() });
       if (!video) {
         throw new KirinError(ErrorCode.VideoIdUnknown, `video_id ${input.video_id} is unknown or expired`);
       }
       videoId = video.id;
     }
-    const row: Omit<TaskTable, 'attempts' | 'worker'> = {
+    const row: Task = {
       id: newId('task'),
       owner,
       model: MODEL,
@@ -94,10 +93,10 @@ export class TaskService {
       video_meta: null,
     };
     try {
-      await this.db.insertInto('tasks').values(row).execute();
+      await this.repositories.tasks.insert(row);
     } catch (e) {
       // two creates with one external_task_id at once: the unique index lets one through
-      const existing = externalId !== null ? await this.byExternalId(owner, externalId) : undefined;
+      const existing = externalId !== null ? await this.repositories.tasks.findByExternalId(owner, externalId) : undefined;
       if (existing) return toTaskObject(existing);
       throw e;
     }
@@ -106,21 +105,18 @@ export class TaskService {
   }
 
   async get(owner: string, id: string): Promise<TaskObject | undefined> {
-    const row = await this.db.selectFrom('tasks').selectAll().where('id', '=', id).where('owner', '=', owner).executeTakeFirst();
+    const row = await this.repositories.tasks.find(id, owner);
     return row && toTaskObject(row);
   }
 
   async list(owner: string, q: { externalTaskId?: string; limit: number; after?: string }): Promise<{ data: TaskObject[]; has_more: boolean }> {
-    let query = this.db.selectFrom('tasks').selectAll().where('owner', '=', owner);
-    if (q.externalTaskId !== undefined) query = query.where('external_task_id', '=', q.externalTaskId);
+    let before: Task | undefined;
     if (q.after) {
-      const cursor = await this.db.selectFrom('tasks').select(['created_at', 'id']).where('id', '=', q.after).where('owner', '=', owner).executeTakeFirst();
-      if (!cursor) throw bad(`after: unknown task id ${q.after}`);
-      query = query.where((eb) =>
-        eb.or([eb('created_at', '<', cursor.created_at), eb.and([eb('created_at', '=', cursor.created_at), eb('id', '<', cursor.id)])]),
-      );
+      before = await this.repositories.tasks.find(q.after, owner);
+      if (!before) throw bad(`after: unknown task id ${q.after}`);
     }
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit + 1).execute();
+    // one more than asked: whether there are more
+    const rows = await this.repositories.tasks.list(owner, { externalTaskId: q.externalTaskId, before, limit: q.limit + 1 });
     return { data: rows.slice(0, q.limit).map(toTaskObject), has_more: rows.length > q.limit };
   }
 
@@ -162,14 +158,12 @@ export class TaskService {
    * callback are stored together or not at all; then announces it. False when the task was not
    * in `from` (nothing is written): it had ended already, or was cancelled meanwhile.
    */
-  async end(taskId: string, set: Updateable<TaskTable>, opts: { from?: TaskStatus[]; owner?: string; also?: (trx: Db) => Promise<void> } = {}): Promise<boolean> {
-    const done = await this.db.transaction().execute(async (trx) => {
-      let update = trx.updateTable('tasks').set(set).where('id', '=', taskId).where('status', 'in', opts.from ?? ['processing']);
-      if (opts.owner !== undefined) update = update.where('owner', '=', opts.owner);
-      const row = await update.returningAll().executeTakeFirst();
+  async end(taskId: string, set: TaskEnd, opts: { from?: TaskStatus[]; owner?: string; also?: (tx: Repositories) => Promise<void> } = {}): Promise<boolean> {
+    const done = await this.repositories.transaction(async (tx) => {
+      const row = await tx.tasks.end(taskId, set, { from: opts.from ?? ['processing'], owner: opts.owner });
       if (!row) return false;
-      await opts.also?.(trx as unknown as Db); // sessions and files: the task row stays as updated
-      if (row.callback_url) await this.callbacks.enqueueIn(trx as unknown as Db, row.id, row.callback_url, JSON.stringify(toTaskObject(row)));
+      await opts.also?.(tx); // sessions and files: the task row stays as updated
+      if (row.callback_url) await this.callbacks.enqueueIn(tx, row.id, row.callback_url, JSON.stringify(toTaskObject(row)));
       return true;
     });
     if (done) {
@@ -178,13 +172,4 @@ export class TaskService {
     }
     return done;
   }
-
-  private byExternalId(owner: string, externalId: string) {
-    return taskByExternalId(this.db, owner, externalId);
-  }
-}
-
-/** The owner's task with this external_task_id, if there is one. */
-export function taskByExternalId(db: Db, owner: string, externalId: string) {
-  return db.selectFrom('tasks').selectAll().where('owner', '=', owner).where('external_task_id', '=', externalId).executeTakeFirst();
 }

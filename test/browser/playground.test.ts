@@ -134,7 +134,7 @@ describe('playground page', () => {
         KIRIN_WORKERS: '1',
       }),
     );
-    key = (await createApiKey(service.db, 'web', 'web')).key;
+    key = (await createApiKey(service.repositories.apiKeys, 'web', 'web')).key;
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,

@@ -123,7 +123,7 @@ export async function startTestService(env: Record<string, string | undefined> =
     dataDir,
     key,
     api: makeApi(svc.url, key),
-    newKey: async (name, owner = name) => (await createApiKey(svc.db, name, owner)).key,
+    newKey: async (name, owner = name) => (await createApiKey(svc.repositories.apiKeys, name, owner)).key,
     close: async () => {
       await svc.close();
       await tmp.cleanup();

@@ -9,7 +9,7 @@ import { loadSharedSecrets } from '../../src/service/secrets.ts';
 import { authenticate, createApiKey, listApiKeys } from '../../src/storage/api-keys.ts';
 import { LocalBlobStore } from '../../src/storage/blobs.ts';
 import { migrate, openPostgres } from '../../src/storage/database.ts';
-import { tryLease } from '../../src/storage/leases.ts';
+import { kyselyRepositories } from '../../src/storage/repositories/index.ts';
 import { S3BlobStore, parseS3Url } from '../../src/storage/s3-blobs.ts';
 import { CallbackQueue } from '../../src/tasks/callbacks.ts';
 import { sweepExpired } from '../../src/tasks/retention.ts';
@@ -78,13 +78,13 @@ describe('backends: Postgres and S3 (real servers)', { skip: scaleoutSkip }, () 
   });
 
   it('rows read back with the same types as on SQLite (bigint times as numbers); keys work', async () => {
-    const { key, info } = await createApiKey(dep.db, 'pg-key', 'pg-owner');
-    const [row] = (await listApiKeys(dep.db)).filter((k) => k.id === info.id);
+    const { key, info } = await createApiKey(kyselyRepositories(dep.db).apiKeys, 'pg-key', 'pg-owner');
+    const [row] = (await listApiKeys(kyselyRepositories(dep.db).apiKeys)).filter((k) => k.id === info.id);
     assert.equal(typeof row.created_at, 'number');
     assert.equal(row.created_at, info.created_at);
     assert.equal(row.revoked_at, null);
-    assert.deepEqual(await authenticate(dep.db, key), { owner: 'pg-owner', keyId: info.id });
-    assert.equal(await authenticate(dep.db, key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A')), undefined);
+    assert.deepEqual(await authenticate(kyselyRepositories(dep.db).apiKeys, key), { owner: 'pg-owner', keyId: info.id });
+    assert.equal(await authenticate(kyselyRepositories(dep.db).apiKeys, key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A')), undefined);
     await dep.db
       .insertInto('videos')
       .values({ id: 'vid_x', owner: 'o', blob_key: 'uploads/x', size_bytes: 5_000_000_000, duration_ms: 8000, width: 1280, height: 720, fps: 29.97, format: 'mp4', created_at: 1, expires_at: 2 })
@@ -96,30 +96,31 @@ describe('backends: Postgres and S3 (real servers)', { skip: scaleoutSkip }, () 
   it('secrets are created once and shared by every process of the deployment', async () => {
     const other = openPostgres(dep.env.KIRIN_DATABASE_URL!, 2);
     try {
-      const [a, b] = await Promise.all([loadSharedSecrets(dep.db, {}), loadSharedSecrets(other, {})]);
+      const [a, b] = await Promise.all([loadSharedSecrets(kyselyRepositories(dep.db).secrets, {}), loadSharedSecrets(kyselyRepositories(other).secrets, {})]);
       assert.equal(a.callbackSecret, b.callbackSecret);
       assert.ok(a.urlSecret.equals(b.urlSecret));
       assert.equal(a.urlSecret.length, 32);
       assert.match(a.callbackSecret, /^whsec_/);
-      assert.equal((await loadSharedSecrets(dep.db, { KIRIN_CALLBACK_SECRET: 'from-env' })).callbackSecret, 'from-env');
+      assert.equal((await loadSharedSecrets(kyselyRepositories(dep.db).secrets, { KIRIN_CALLBACK_SECRET: 'from-env' })).callbackSecret, 'from-env');
     } finally {
       await other.destroy();
     }
   });
 
   it('a lease is held by one holder at a time, renewed by its holder, taken over once expired', async () => {
-    assert.equal(await tryLease(dep.db, 'job', 'p1', 1000, 10_000), true);
-    assert.equal(await tryLease(dep.db, 'job', 'p2', 1000, 10_500), false);
-    assert.equal(await tryLease(dep.db, 'job', 'p1', 1000, 10_600), true, 'renewed by its holder');
-    assert.equal(await tryLease(dep.db, 'job', 'p2', 1000, 11_599), false);
-    assert.equal(await tryLease(dep.db, 'job', 'p2', 1000, 11_600), true, 'expired: taken over');
-    const racers = await Promise.all(['a', 'b', 'c', 'd'].map((h) => tryLease(dep.db, 'race', h, 5000, 50_000)));
+    const tryLease = (name: string, holder: string, ttlMs: number, now: number) => kyselyRepositories(dep.db).leases.take(name, holder, ttlMs, now);
+    assert.equal(await tryLease('job', 'p1', 1000, 10_000), true);
+    assert.equal(await tryLease('job', 'p2', 1000, 10_500), false);
+    assert.equal(await tryLease('job', 'p1', 1000, 10_600), true, 'renewed by its holder');
+    assert.equal(await tryLease('job', 'p2', 1000, 11_599), false);
+    assert.equal(await tryLease('job', 'p2', 1000, 11_600), true, 'expired: taken over');
+    const racers = await Promise.all(['a', 'b', 'c', 'd'].map((h) => tryLease('race', h, 5000, 50_000)));
     assert.equal(racers.filter(Boolean).length, 1, `one of four at once: ${racers}`);
   });
 
   it('a callback is queued once per task, however often its enqueue runs', async () => {
-    const q = new CallbackQueue(dep.db, { maxAttempts: 1, firstDelayMs: 1000, timeoutMs: 1000 }, 's', { now: () => 1 });
-    await Promise.all([1, 2, 3].map(() => dep.db.transaction().execute((trx) => q.enqueueIn(trx, 'task_once', 'http://127.0.0.1:9/x', '{}'))));
+    const q = new CallbackQueue(kyselyRepositories(dep.db), { maxAttempts: 1, firstDelayMs: 1000, timeoutMs: 1000 }, 's', { now: () => 1 });
+    await Promise.all([1, 2, 3].map(() => kyselyRepositories(dep.db).transaction((tx) => q.enqueueIn(tx, 'task_once', 'http://127.0.0.1:9/x', '{}'))));
     const rows = await dep.db.selectFrom('callbacks').select('id').where('task_id', '=', 'task_once').execute();
     assert.equal(rows.length, 1);
   });
@@ -170,7 +171,7 @@ describe('backends: Postgres and S3 (real servers)', { skip: scaleoutSkip }, () 
     const config = loadConfig({ ...dep.env, PORT: '0', KIRIN_DATA_DIR: tmp.file('unused-data') });
     const svc = await startService(config);
     const files = await serveFiles(tmp.dir);
-    const { key } = await createApiKey(svc.db, 'all-in-one');
+    const { key } = await createApiKey(svc.repositories.apiKeys, 'all-in-one');
     try {
       assert.ok(svc.blobs instanceof S3BlobStore);
       const api = makeApi(svc.url, key);
@@ -198,7 +199,7 @@ describe('backends: Postgres and S3 (real servers)', { skip: scaleoutSkip }, () 
     await dep.blobs.putFile('faces/sess_old/0.jpg', file);
     await dep.db.insertInto('sessions').values({ id: 'sess_old', owner: 'o', task_id: 't', data: '{}', created_at: 0, expires_at: 1000 }).execute();
     await dep.db.insertInto('files').values({ id: 'file_old', session_id: 'sess_old', blob_key: 'faces/sess_old/0.jpg', content_type: 'image/jpeg', created_at: 0, expires_at: 1000 }).execute();
-    const counts = await sweepExpired(dep.db, dep.blobs, { now: () => 2000 });
+    const counts = await sweepExpired(kyselyRepositories(dep.db), dep.blobs, { now: () => 2000 });
     assert.equal(counts.files, 1);
     assert.equal(counts.sessions, 1);
     assert.equal(await dep.blobs.exists('faces/sess_old/0.jpg'), false);

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.ts';
 import { isForbiddenAddress } from '../../src/net/url-guard.ts';
 import { migrate, openSqlite, type Db } from '../../src/storage/database.ts';
+import { kyselyRepositories } from '../../src/storage/repositories/index.ts';
 import { CallbackQueue } from '../../src/tasks/callbacks.ts';
 import { makeTempDir, type TempDir } from '../helpers/make-video.ts';
 import { MODEL, assertError, settled, startTestService, waitFor, type TestService } from '../helpers/service.ts';
@@ -92,7 +93,7 @@ describe('security: callback deliveries are checked, resolved once and pinned', 
     for (const url of urls) {
       const taskId = `task_${++n}`;
       ids.set(taskId, url);
-      await queue.enqueueIn(db, taskId, url, JSON.stringify({ id: taskId }));
+      await queue.enqueueIn(kyselyRepositories(db), taskId, url, JSON.stringify({ id: taskId }));
     }
     queue.deliverDue();
     return waitFor(async () => {
@@ -102,7 +103,7 @@ describe('security: callback deliveries are checked, resolved once and pinned', 
   }
 
   it('host names resolving to loopback, private, link-local, metadata, unique-local or mapped addresses: refused, nothing sent', async () => {
-    const queue = new CallbackQueue(db, config, 'secret', systemClock, { allowPrivate: false, allowedPorts: [80, 443, rec.port], lookup });
+    const queue = new CallbackQueue(kyselyRepositories(db), config, 'secret', systemClock, { allowPrivate: false, allowedPorts: [80, 443, rec.port], lookup });
     const urls = Object.keys(names).map((h) => `http://${h}:${rec.port}/${h}`);
     const rows = await deliver(queue, urls);
     for (const row of rows) {
@@ -117,7 +118,7 @@ describe('security: callback deliveries are checked, resolved once and pinned', 
   });
 
   it('literal addresses in every form, localhost and other ports stored before the rules (or with other settings): refused at delivery', async () => {
-    const queue = new CallbackQueue(db, config, 'secret', systemClock, { allowPrivate: false, allowedPorts: [80, 443, rec.port], lookup });
+    const queue = new CallbackQueue(kyselyRepositories(db), config, 'secret', systemClock, { allowPrivate: false, allowedPorts: [80, 443, rec.port], lookup });
     const p = rec.port;
     const urls = [
       `http://127.0.0.1:${p}/`,
@@ -153,7 +154,7 @@ describe('security: callback deliveries are checked, resolved once and pinned', 
   it('an allowed address is delivered, to the address checked (one lookup, later answers never asked), and a redirect is not followed', async () => {
     let asked = 0;
     const rebinding = async (host: string) => (host === 'rebind.test' ? (asked++ === 0 ? ['127.0.0.1'] : ['10.9.9.9']) : lookup(host));
-    const queue = new CallbackQueue(db, config, 'secret', systemClock, {
+    const queue = new CallbackQueue(kyselyRepositories(db), config, 'secret', systemClock, {
       allowPrivate: false,
       allowedPorts: [80, 443, rec.port],
       allowAddress: (ip) => ip === '127.0.0.1',
@@ -169,7 +170,7 @@ describe('security: callback deliveries are checked, resolved once and pinned', 
   });
 
   it('KIRIN_ALLOW_PRIVATE_URLS=1 (allowPrivate) delivers to a loopback name on any port', async () => {
-    const queue = new CallbackQueue(db, config, 'secret', systemClock, { allowPrivate: true, lookup });
+    const queue = new CallbackQueue(kyselyRepositories(db), config, 'secret', systemClock, { allowPrivate: true, lookup });
     const before = rec.seen.length;
     const [row] = await deliver(queue, [`http://loop.test:${rec.port}/open`]);
     assert.equal(row!.status, 'delivered', row!.last_error ?? '');

@@ -92,7 +92,7 @@ describe('security: what reaches the log', () => {
     // an internal error (a session row whose data is not JSON): 500 to the client, one line in the log
     const now = Date.now();
     await svc.db.insertInto('sessions').values({ id: 'sess_broken', owner: 'broken-owner', task_id: 'task_x', data: '{not json', created_at: now, expires_at: now + 3_600_000 }).execute();
-    const broken = await api('GET', '/v1/sessions/sess_broken', { key: (await createApiKey(svc.db, 'broken-owner')).key });
+    const broken = await api('GET', '/v1/sessions/sess_broken', { key: (await createApiKey(svc.repositories.apiKeys, 'broken-owner')).key });
     assert.equal(broken.status, 500, broken.text);
     assert.deepEqual(broken.json, { error: { code: '014002095', error_message: 'internal error' } });
     assertNoStack(broken.text);

@@ -14,10 +14,10 @@ describe('service: auth, operations routes, create validation', () => {
 
   before(async () => {
     t = await startTestService();
-    const made = await createApiKey(t.svc.db, 'soon-revoked', 'default');
+    const made = await createApiKey(t.svc.repositories.apiKeys, 'soon-revoked', 'default');
     const ok = await t.api('GET', '/model/v1/generation', { key: made.key });
     assert.equal(ok.status, 200, 'the key works before it is revoked');
-    assert.ok(await revokeApiKey(t.svc.db, made.info.id));
+    assert.ok(await revokeApiKey(t.svc.repositories.apiKeys, made.info.id));
     revokedKey = made.key;
     ownerB = await t.newKey('b', 'b');
     const hd = await makeVideo({ out: t.tmp.file('hd.mp4'), width: 1280, height: 720, fps: 10, seconds: 2.5 });

@@ -4,6 +4,7 @@ import { TaskAdmission } from '../../src/api/task-admission.ts';
 import { TooManyRequests } from '../../src/api/too-many-requests.ts';
 import { migrate, openSqlite, type Db } from '../../src/storage/database.ts';
 import { newId } from '../../src/storage/ids.ts';
+import { kyselyRepositories } from '../../src/storage/repositories/index.ts';
 import { makeTempDir, type TempDir } from '../helpers/make-video.ts';
 
 /** The concurrency and queue limits on their own, with a create that takes a while (as over a network database). */
@@ -42,13 +43,13 @@ describe('TaskAdmission', () => {
   };
 
   it('50 concurrent creates of one owner with a limit of 4: exactly 4 admitted (the count and the insert cannot interleave)', async () => {
-    const admission = new TaskAdmission(db, { activeTasksPerOwner: 4, queuedTasks: 0 });
+    const admission = new TaskAdmission(kyselyRepositories(db), { activeTasksPerOwner: 4, queuedTasks: 0 });
     const r = await outcomes(Array.from({ length: 50 }, () => admission.admit('burst', undefined, slowCreate('burst'))));
     assert.deepEqual(r, { admitted: 4, refused: 46 });
   });
 
   it('finished tasks do not count; pending and processing do; other owners are counted apart', async () => {
-    const admission = new TaskAdmission(db, { activeTasksPerOwner: 2, queuedTasks: 0 });
+    const admission = new TaskAdmission(kyselyRepositories(db), { activeTasksPerOwner: 2, queuedTasks: 0 });
     await insertTask('mixed', 'completed');
     await insertTask('mixed', 'failed');
     await insertTask('mixed', 'processing');
@@ -64,7 +65,7 @@ describe('TaskAdmission', () => {
   });
 
   it('a replayed external_task_id is let through at the limit (it creates nothing); a new one is not', async () => {
-    const admission = new TaskAdmission(db, { activeTasksPerOwner: 1, queuedTasks: 0 });
+    const admission = new TaskAdmission(kyselyRepositories(db), { activeTasksPerOwner: 1, queuedTasks: 0 });
     await admission.admit('replayer', 'ext-1', slowCreate('replayer', 'ext-1'));
     let replayed = false;
     await admission.admit('replayer', 'ext-1', async () => {
@@ -76,7 +77,7 @@ describe('TaskAdmission', () => {
 
   it('the queue limit counts pending tasks of every owner; a burst cannot overfill it', async () => {
     const pendingNow = Number((await db.selectFrom('tasks').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow()).n);
-    const admission = new TaskAdmission(db, { activeTasksPerOwner: 0, queuedTasks: pendingNow + 3 });
+    const admission = new TaskAdmission(kyselyRepositories(db), { activeTasksPerOwner: 0, queuedTasks: pendingNow + 3 });
     // one owner's creates are serialised: 20 at once from one owner fill exactly the 3 places left
     const r = await outcomes(Array.from({ length: 20 }, () => admission.admit('filler', undefined, slowCreate('filler'))));
     assert.deepEqual(r, { admitted: 3, refused: 17 });
@@ -84,7 +85,7 @@ describe('TaskAdmission', () => {
   });
 
   it('a limit of 0 is no limit', async () => {
-    const admission = new TaskAdmission(db, { activeTasksPerOwner: 0, queuedTasks: 0 });
+    const admission = new TaskAdmission(kyselyRepositories(db), { activeTasksPerOwner: 0, queuedTasks: 0 });
     const r = await outcomes(Array.from({ length: 10 }, () => admission.admit('free', undefined, slowCreate('free'))));
     assert.deepEqual(r, { admitted: 10, refused: 0 });
   });

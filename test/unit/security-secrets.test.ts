@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { UrlSigner } from '../../src/api/signed-urls.ts';
 import { authenticate, createApiKey, revokeApiKey } from '../../src/storage/api-keys.ts';
+import { KyselyApiKeyRepository } from '../../src/storage/repositories/api-key.repository.ts';
 import { LocalBlobStore } from '../../src/storage/blobs.ts';
 import { migrate, openSqlite, type Db } from '../../src/storage/database.ts';
 import { makeTempDir, type TempDir } from '../helpers/make-video.ts';
@@ -50,27 +51,28 @@ describe('API keys at rest', () => {
     await db?.destroy();
     await tmp?.cleanup();
   });
+  const keys = () => new KyselyApiKeyRepository(db);
 
   it('the database holds a SHA-256 of the secret, never the key or its secret', async () => {
-    const { key, info } = await createApiKey(db, 'studio');
+    const { key, info } = await createApiKey(keys(), 'studio');
     const secret = key.split('.')[1]!;
     const rows = await db.selectFrom('api_keys').selectAll().execute();
     const dump = JSON.stringify(rows);
     assert.ok(!dump.includes(secret) && !dump.includes(key), 'no plaintext secret at rest');
     const row = rows.find((r) => r.id === info.id)!;
     assert.match(row.secret_hash, /^[0-9a-f]{64}$/);
-    assert.deepEqual(await authenticate(db, key), { owner: 'studio', keyId: info.id });
+    assert.deepEqual(await authenticate(keys(), key), { owner: 'studio', keyId: info.id });
   });
 
   it('a wrong secret, a key of another id, a malformed key or a revoked key authenticates nothing', async () => {
-    const { key, info } = await createApiKey(db, 'victim');
+    const { key, info } = await createApiKey(keys(), 'victim');
     const [prefix, secret] = key.split('.') as [string, string];
     const wrong = (secret[0] === 'A' ? 'B' : 'A') + secret.slice(1);
     for (const k of [`${prefix}.${wrong}`, `kirin_${'z'.repeat(12)}.${secret}`, `${key} `, key.slice(0, -1), '', `${prefix}.${secret}.${secret}`]) {
-      assert.equal(await authenticate(db, k), undefined, JSON.stringify(k));
+      assert.equal(await authenticate(keys(), k), undefined, JSON.stringify(k));
     }
-    assert.ok(await revokeApiKey(db, info.id));
-    assert.equal(await authenticate(db, key), undefined, 'revoked');
+    assert.ok(await revokeApiKey(keys(), info.id));
+    assert.equal(await authenticate(keys(), key), undefined, 'revoked');
   });
 });
 

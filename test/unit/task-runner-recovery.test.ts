@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.ts';
 import { migrate, openSqlite, type Db } from '../../src/storage/database.ts';
 import { DiskSpace, isDiskFull } from '../../src/storage/disk-space.ts';
+import { kyselyRepositories } from '../../src/storage/repositories/index.ts';
 import type { ErrorPolicy, Task } from '../../src/tasks/task-executor.ts';
 import { DISK_FULL_PAUSE_MS, TaskRunner } from '../../src/tasks/task-runner.ts';
 import type { AnalysisThreadPool } from '../../src/tasks/analysis-thread-pool.ts';
@@ -54,14 +55,7 @@ describe('task runner: recovery and drain', () => {
     const runs = new Map<string, number>();
     const cancelled: string[] = [];
     const executor = {
-      claim: (taskId: string, opts: { db?: Db; from?: string[] } = {}) =>
-        (opts.db ?? db)
-          .updateTable('tasks')
-          .set((eb) => ({ status: 'processing', started_at: Date.now(), attempts: eb('attempts', '+', 1) }))
-          .where('id', '=', taskId)
-          .where('status', 'in', (opts.from ?? ['pending', 'processing']) as Array<'pending' | 'processing'>)
-          .returningAll()
-          .executeTakeFirst(),
+      claimNext: () => kyselyRepositories(db).tasks.claimOldestPending({ process: 'test', now: Date.now() }),
       run: async (task: Task, signal: AbortSignal, policy: ErrorPolicy) => {
         const n = (runs.get(task.id) ?? 0) + 1;
         runs.set(task.id, n);
@@ -77,7 +71,7 @@ describe('task runner: recovery and drain', () => {
     };
     const pool = { cancel: (id: string) => cancelled.push(id) } as unknown as AnalysisThreadPool;
     const config = { ...loadConfig({}), analysisThreads: 1, stuckCheckMs: extra.stuckCheckMs ?? 60_000 };
-    const runner = new TaskRunner({ db, config, pool, executor: executor as never, disk: extra.disk });
+    const runner = new TaskRunner({ repositories: kyselyRepositories(db), config, pool, executor: executor as never, disk: extra.disk });
     runners.push(runner);
     await runner.start();
     return { runner, runs, cancelled };

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkPlan, type FaceChoice } from '../../analysis/plan-check.js';
 import { ErrorCode, KirinError, isKirinError } from '../../errors.js';
 import { fetchSoundFile, type SoundFileInfo } from '../../media/sound-file.js';
@@ -9,9 +9,7 @@ import type { LimitHook } from '../rate-limits.js';
 import { errorResponses, lipSyncCheckBody } from '../schemas.js';
 
 export interface LipSyncCheckRouteOptions {
-  deps: Pick<ApiDeps, 'db' | 'clock' | 'blobs' | 'config'>;
-  /** The hooks every session route runs: the API key, the request limit. */
-  onRequest: onRequestHookHandler[];
+  deps: Pick<ApiDeps, 'repositories' | 'clock' | 'blobs' | 'config'>;
   /** Counted once per check that fetches a sound_file (the creates limit: a fetch costs like a create). */
   limitFetches: LimitHook;
 }
@@ -36,10 +34,9 @@ const MAX_SOUND_FILES = 3;
  * sound_file), 404 014001201 (session unknown or expired).
  */
 export async function lipSyncCheckRoutes(app: FastifyInstance, opts: LipSyncCheckRouteOptions): Promise<void> {
-  const { db, clock, blobs, config } = opts.deps;
+  const { repositories, clock, blobs, config } = opts.deps;
 
   app.post('/v1/sessions/:session_id/lip-sync-check', {
-    onRequest: opts.onRequest,
     schema: {
       operationId: 'checkLipSyncPlan',
       summary: 'Check a lip-sync plan (Kling advanced lip-sync face_choose) against a session before paying for generation',
@@ -55,7 +52,7 @@ export async function lipSyncCheckRoutes(app: FastifyInstance, opts: LipSyncChec
     const body = req.body as CheckBody;
     const sources = body.face_choose.map((c, i) => audioSourceOf(c, body, i));
 
-    const s = await db.selectFrom('sessions').select(['id', 'data', 'expires_at']).where('id', '=', sessionId).where('owner', '=', req.owner).executeTakeFirst();
+    const s = await repositories.sessions.find(sessionId, req.owner);
     if (!s || s.expires_at <= clock.now()) return sendError(reply, 404, ErrorCode.SessionUnknown, `session ${sessionId} is unknown or expired`);
     const data = JSON.parse(s.data) as { video: { duration_ms: number }; faces: { face_id: string; start_time: number; end_time: number }[] };
 

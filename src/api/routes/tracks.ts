@@ -1,8 +1,9 @@
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { ErrorCode } from '../../errors.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCode, type ErrorCodeValue } from '../../errors.js';
 import { tracksDocument } from '../../pipeline/tracks-document.js';
+import type { Session } from '../../storage/repositories/index.js';
 import { frameTracksKey, gzipJson, putGzipped, readBlob, tracksKey, type StoredTracks } from '../../storage/session-tracks.js';
 import { sendError } from '../errors.js';
 import { errorResponses } from '../schemas.js';
@@ -11,9 +12,7 @@ import type { ApiDeps } from '../server.js';
 const gunzipAsync = promisify(gunzip);
 
 export interface TracksRouteOptions {
-  deps: Pick<ApiDeps, 'db' | 'clock' | 'blobs'>;
-  /** The hooks every keyed route runs: the API key, the request limit. */
-  onRequest: onRequestHookHandler[];
+  deps: Pick<ApiDeps, 'repositories' | 'clock' | 'blobs'>;
 }
 
 const corners = { type: ['array', 'null'], items: { type: 'number' }, minItems: 4, maxItems: 4, description: '[x1, y1, x2, y2], or null where the face is absent' } as const;
@@ -93,7 +92,7 @@ const description =
  * document is made from it the first time it is asked for and kept beside it.
  */
 export async function tracksRoutes(app: FastifyInstance, opts: TracksRouteOptions): Promise<void> {
-  const { db, clock, blobs } = opts.deps;
+  const { repositories, clock, blobs } = opts.deps;
   app.addSchema(frameTracksSchema);
   app.addSchema(tracksSchema);
   const response = {
@@ -104,8 +103,20 @@ export async function tracksRoutes(app: FastifyInstance, opts: TracksRouteOption
     ...errorResponses,
   };
 
+  /** One handler for both routes: they differ in how the session is found, and in what a miss says. */
+  const tracksOf = (
+    find: (req: FastifyRequest) => Promise<Session | undefined>,
+    notFound: (req: FastifyRequest) => { code: ErrorCodeValue; message: string },
+  ) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const s = await find(req);
+    if (!s || s.expires_at <= clock.now()) {
+      const { code, message } = notFound(req);
+      return sendError(reply, 404, code, message);
+    }
+    return answer(req, reply, s);
+  };
+
   app.get('/model/v1/generation/:task_id/tracks', {
-    onRequest: opts.onRequest,
     schema: {
       operationId: 'getTaskTracks',
       summary: 'Extension: where each face is over time in a completed task; ?frames=all: every face on every frame',
@@ -115,15 +126,12 @@ export async function tracksRoutes(app: FastifyInstance, opts: TracksRouteOption
       querystring: framesQuery,
       response,
     },
-  }, async (req, reply) => {
-    const taskId = (req.params as { task_id: string }).task_id;
-    const s = await db.selectFrom('sessions').select(['id', 'task_id', 'expires_at']).where('task_id', '=', taskId).where('owner', '=', req.owner).executeTakeFirst();
-    if (!s || s.expires_at <= clock.now()) return sendError(reply, 404, ErrorCode.BadRequest, 'tracks of a completed task not found');
-    return answer(req, reply, s);
-  });
+  }, tracksOf(
+    (req) => repositories.sessions.findByTask((req.params as { task_id: string }).task_id, req.owner),
+    () => ({ code: ErrorCode.BadRequest, message: 'tracks of a completed task not found' }),
+  ));
 
   app.get('/v1/sessions/:session_id/tracks', {
-    onRequest: opts.onRequest,
     schema: {
       operationId: 'getSessionTracks',
       summary: 'The tracks of a session (as GET /model/v1/generation/{task_id}/tracks); ?frames=all: every face on every frame',
@@ -133,12 +141,10 @@ export async function tracksRoutes(app: FastifyInstance, opts: TracksRouteOption
       querystring: framesQuery,
       response,
     },
-  }, async (req, reply) => {
-    const id = (req.params as { session_id: string }).session_id;
-    const s = await db.selectFrom('sessions').select(['id', 'task_id', 'expires_at']).where('id', '=', id).where('owner', '=', req.owner).executeTakeFirst();
-    if (!s || s.expires_at <= clock.now()) return sendError(reply, 404, ErrorCode.SessionUnknown, `session ${id} is unknown or expired`);
-    return answer(req, reply, s);
-  });
+  }, tracksOf(
+    (req) => repositories.sessions.find((req.params as { session_id: string }).session_id, req.owner),
+    (req) => ({ code: ErrorCode.SessionUnknown, message: `session ${(req.params as { session_id: string }).session_id} is unknown or expired` }),
+  ));
 
   async function answer(req: FastifyRequest, reply: FastifyReply, s: { id: string; task_id: string }): Promise<FastifyReply> {
     const { frames } = req.query as { frames?: 'all' };
