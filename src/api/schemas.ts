@@ -162,11 +162,30 @@ export const rejectedFaceSchema = {
   },
 } as const;
 
+/**
+ * The success answer `{ code: 0, message: 'SUCCEED', request_id, data }` around `data`'s schema
+ * (the result JSON, the lip-sync check). `required`: all four fields are required.
+ */
+function successEnvelope<const D extends object>(o: { $id: string; description?: string; examples?: readonly unknown[]; required?: true; data: D }) {
+  return {
+    $id: o.$id,
+    type: 'object',
+    ...(o.description !== undefined ? { description: o.description } : {}),
+    ...(o.examples !== undefined ? { examples: o.examples } : {}),
+    ...(o.required ? { required: ['code', 'message', 'request_id', 'data'] } : {}),
+    properties: {
+      code: { type: 'integer', const: 0 },
+      message: { type: 'string', const: 'SUCCEED' },
+      request_id: { type: 'string' },
+      data: o.data,
+    },
+  } as const;
+}
+
 const rejectedFaces = { type: 'array', description: 'Extension: faces seen but not usable, with why', items: { $ref: 'RejectedFace#' } } as const;
 
-export const resultJson = {
+export const resultJson = successEnvelope({
   $id: 'ResultJson',
-  type: 'object',
   description: "The result: the answer of POST /v1/videos/identify-face, and the JSON inside a completed task's output[0].content[0].text (parse that string to get this object)",
   examples: [
     {
@@ -183,23 +202,18 @@ export const resultJson = {
       },
     },
   ],
-  properties: {
-    code: { type: 'integer', const: 0 },
-    message: { type: 'string', const: 'SUCCEED' },
-    request_id: { type: 'string' },
-    data: {
-      type: 'object',
-      properties: {
-        session_id: { type: 'string' },
-        final_unit_deduction: { type: 'string' },
-        face_data: faceData,
-        video: { ...videoMeta, description: 'Extension: what was measured of the video' },
-        rejected_faces: rejectedFaces,
-        audio,
-      },
+  data: {
+    type: 'object',
+    properties: {
+      session_id: { type: 'string' },
+      final_unit_deduction: { type: 'string' },
+      face_data: faceData,
+      video: { ...videoMeta, description: 'Extension: what was measured of the video' },
+      rejected_faces: rejectedFaces,
+      audio,
     },
   },
-} as const;
+});
 
 export const videoObject = {
   $id: 'Video',
@@ -330,77 +344,71 @@ const span = {
   properties: { start_time: { type: 'integer' }, end_time: { type: 'integer' } },
 } as const;
 
-export const lipSyncCheckAnswer = {
+export const lipSyncCheckAnswer = successEnvelope({
   $id: 'LipSyncCheck',
-  type: 'object',
-  required: ['code', 'message', 'request_id', 'data'],
-  properties: {
-    code: { type: 'integer', const: 0 },
-    message: { type: 'string', const: 'SUCCEED' },
-    request_id: { type: 'string' },
-    data: {
-      type: 'object',
-      required: ['session_id', 'accepted', 'video', 'checks'],
-      properties: {
-        session_id: { type: 'string' },
-        accepted: { type: 'boolean', description: 'true when every face choice is accepted: the lip-sync step would take this plan' },
-        video: { type: 'object', properties: { duration_ms: { type: 'integer' } } },
-        checks: {
-          type: 'array',
-          description: 'one per face_choose entry, in order',
-          items: {
-            type: 'object',
-            required: ['index', 'face_id', 'accepted', 'audio', 'cropped_ms', 'inserted', 'face', 'overlap_ms', 'problems', 'insert_time_range', 'nearest_insert_time'],
-            properties: {
-              index: { type: 'integer', description: 'the entry\'s index in face_choose' },
-              face_id: { type: 'string' },
-              accepted: { type: 'boolean', description: 'true when problems is empty' },
-              audio: {
+  required: true,
+  data: {
+    type: 'object',
+    required: ['session_id', 'accepted', 'video', 'checks'],
+    properties: {
+      session_id: { type: 'string' },
+      accepted: { type: 'boolean', description: 'true when every face choice is accepted: the lip-sync step would take this plan' },
+      video: { type: 'object', properties: { duration_ms: { type: 'integer' } } },
+      checks: {
+        type: 'array',
+        description: 'one per face_choose entry, in order',
+        items: {
+          type: 'object',
+          required: ['index', 'face_id', 'accepted', 'audio', 'cropped_ms', 'inserted', 'face', 'overlap_ms', 'problems', 'insert_time_range', 'nearest_insert_time'],
+          properties: {
+            index: { type: 'integer', description: 'the entry\'s index in face_choose' },
+            face_id: { type: 'string' },
+            accepted: { type: 'boolean', description: 'true when problems is empty' },
+            audio: {
+              type: 'object',
+              required: ['source', 'duration_ms'],
+              properties: {
+                source: { type: 'string', enum: ['audio_duration_ms', 'sound_file'] },
+                duration_ms: { type: 'integer' },
+                format: { type: 'string', enum: ['mp3', 'wav', 'm4a'], description: 'sound_file only, judged from the bytes' },
+                codec: { type: 'string', description: 'sound_file only, e.g. pcm_s16le, mp3, aac' },
+                size_bytes: { type: 'integer', description: 'sound_file only' },
+              },
+            },
+            cropped_ms: { type: 'integer', description: 'sound_end_time - sound_start_time' },
+            inserted: { ...span, description: 'where the crop lands in the video: sound_insert_time to sound_insert_time + cropped_ms' },
+            face: { type: ['object', 'null'], required: ['start_time', 'end_time'], properties: span.properties, description: 'the face\'s usable interval in the session; null for an unknown face_id' },
+            overlap_ms: { type: ['integer', 'null'], description: 'how long the inserted span overlaps the face\'s interval; null for an unknown face_id' },
+            problems: {
+              type: 'array',
+              description: 'every rule this choice breaks; [] when accepted',
+              items: {
                 type: 'object',
-                required: ['source', 'duration_ms'],
+                required: ['code', 'rule', 'message'],
                 properties: {
-                  source: { type: 'string', enum: ['audio_duration_ms', 'sound_file'] },
-                  duration_ms: { type: 'integer' },
-                  format: { type: 'string', enum: ['mp3', 'wav', 'm4a'], description: 'sound_file only, judged from the bytes' },
-                  codec: { type: 'string', description: 'sound_file only, e.g. pcm_s16le, mp3, aac' },
-                  size_bytes: { type: 'integer', description: 'sound_file only' },
-                },
-              },
-              cropped_ms: { type: 'integer', description: 'sound_end_time - sound_start_time' },
-              inserted: { ...span, description: 'where the crop lands in the video: sound_insert_time to sound_insert_time + cropped_ms' },
-              face: { type: ['object', 'null'], required: ['start_time', 'end_time'], properties: span.properties, description: 'the face\'s usable interval in the session; null for an unknown face_id' },
-              overlap_ms: { type: ['integer', 'null'], description: 'how long the inserted span overlaps the face\'s interval; null for an unknown face_id' },
-              problems: {
-                type: 'array',
-                description: 'every rule this choice breaks; [] when accepted',
-                items: {
-                  type: 'object',
-                  required: ['code', 'rule', 'message'],
-                  properties: {
-                    code: { type: 'string', enum: ['014001501', '014001502', '014001503', '014001504', '014001505', '014001506'] },
-                    rule: {
-                      type: 'string',
-                      enum: ['audio_duration_out_of_range', 'cropped_audio_too_short', 'crop_past_audio_end', 'insert_outside_video', 'face_overlap_too_short', 'face_id_unknown'],
-                      description: '014001501 audio_duration_out_of_range: the audio is not 2–60 s long; 014001502 cropped_audio_too_short: sound_end_time - sound_start_time < 2 s; 014001503 crop_past_audio_end: sound_end_time is later than the audio\'s end; 014001504 insert_outside_video: the inserted span starts before 0 or ends after the video; 014001505 face_overlap_too_short: it overlaps the face\'s interval by less than 2 s; 014001506 face_id_unknown: no such face in the session',
-                    },
-                    message: { type: 'string', description: 'names the measured value and the limit' },
+                  code: { type: 'string', enum: ['014001501', '014001502', '014001503', '014001504', '014001505', '014001506'] },
+                  rule: {
+                    type: 'string',
+                    enum: ['audio_duration_out_of_range', 'cropped_audio_too_short', 'crop_past_audio_end', 'insert_outside_video', 'face_overlap_too_short', 'face_id_unknown'],
+                    description: '014001501 audio_duration_out_of_range: the audio is not 2–60 s long; 014001502 cropped_audio_too_short: sound_end_time - sound_start_time < 2 s; 014001503 crop_past_audio_end: sound_end_time is later than the audio\'s end; 014001504 insert_outside_video: the inserted span starts before 0 or ends after the video; 014001505 face_overlap_too_short: it overlaps the face\'s interval by less than 2 s; 014001506 face_id_unknown: no such face in the session',
                   },
+                  message: { type: 'string', description: 'names the measured value and the limit' },
                 },
               },
-              insert_time_range: {
-                type: ['object', 'null'],
-                required: ['earliest', 'latest'],
-                properties: { earliest: { type: 'integer' }, latest: { type: 'integer' } },
-                description: 'every sound_insert_time (inclusive) at which this crop lies inside the video and overlaps the face by at least 2 s; null when none does (crop under 2 s, face interval under 2 s, crop longer than the room, unknown face)',
-              },
-              nearest_insert_time: {
-                type: ['integer', 'null'],
-                description: 'the valid sound_insert_time nearest to the one asked (itself when valid); null when insert_time_range is null. Moving the insert fixes only 014001504/014001505',
-              },
+            },
+            insert_time_range: {
+              type: ['object', 'null'],
+              required: ['earliest', 'latest'],
+              properties: { earliest: { type: 'integer' }, latest: { type: 'integer' } },
+              description: 'every sound_insert_time (inclusive) at which this crop lies inside the video and overlaps the face by at least 2 s; null when none does (crop under 2 s, face interval under 2 s, crop longer than the room, unknown face)',
+            },
+            nearest_insert_time: {
+              type: ['integer', 'null'],
+              description: 'the valid sound_insert_time nearest to the one asked (itself when valid); null when insert_time_range is null. Moving the insert fixes only 014001504/014001505',
             },
           },
         },
       },
     },
   },
-} as const;
+});
