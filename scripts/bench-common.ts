@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -157,5 +157,31 @@ export function speedClip(): string {
   execFileSync(ffmpegPath(), ['-v', 'error', '-y', ...input, '-t', '60', '-vf',
     'fps=30,scale=1920:1080:force_original_aspect_ratio=decrease,pad=1920:1080:(ow-iw)/2:(oh-ih)/2,format=yuv420p',
     '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-an', out], { stdio: 'inherit' });
+  return out;
+}
+
+/**
+ * The 60 s 1080p30 multi-face clip (a face, a pair, another face, blanks between) that
+ * ../shared/bench/speed/long60_multi_1080p.spec.json describes, built once with the benchmark's
+ * compose.mjs; undefined without ../shared/bench.
+ */
+export function multiFaceClip(): string | undefined {
+  const bench = join(repoRoot, '..', 'shared', 'bench');
+  const spec = join(bench, 'speed', 'long60_multi_1080p.spec.json');
+  if (!existsSync(spec) || !existsSync(join(bench, 'compose.mjs'))) return undefined;
+  const out = join(repoRoot, '.bench-out', 'speed-long60_multi_1080p.mp4');
+  if (existsSync(out)) return out;
+  mkdirSync(dirname(out), { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), 'kirin-compose-'));
+  try {
+    // compose.mjs writes its truth beside the video: built aside, only the video is kept
+    execFileSync(process.execPath, [join(bench, 'compose.mjs'), spec, join(dir, 'clip.mp4')], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, CLIP_DIR: join(bench, 'clips'), FFMPEG: ffmpegPath() },
+    });
+    copyFileSync(join(dir, 'clip.mp4'), out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   return out;
 }

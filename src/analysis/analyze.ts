@@ -5,7 +5,7 @@ import { dominantReason, longestUsable, stateSpans } from './intervals.js';
 import { groupPersons, meanAppearance } from './persons.js';
 import { buildTracks, type TrackPoint } from './tracker.js';
 import { attributeSpeech } from './speaking.js';
-import type { AnalysisResult, AudioSummary, FaceSighting, FrameObservation, IdentifiedFace, RejectedFace, TimeSpan, VoiceActivity } from './types.js';
+import type { AnalysisResult, AudioSummary, BestView, FaceSighting, FrameObservation, IdentifiedFace, RejectedFace, TimeSpan, VoiceActivity } from './types.js';
 import { judgeSighting } from './usability.js';
 
 export interface AnalyzeInput {
@@ -93,20 +93,28 @@ function firstPointIn(p: Presence, fromMs: number): TrackPoint {
   return points(p).find((pt) => pt.timeMs >= fromMs) ?? points(p)[0];
 }
 
-/** The clearest view of the face inside [startMs, endMs): large, frontal, sharp. */
-function bestSighting(p: Presence, range: { startMs: number; endMs: number }, ok: (pt: TrackPoint) => boolean): { timeMs: number; sighting: FaceSighting } {
-  let best: TrackPoint | undefined;
-  let bestScore = -Infinity;
-  for (const pt of points(p)) {
-    if (pt.timeMs < range.startMs || pt.timeMs >= range.endMs || !ok(pt)) continue;
-    const score = sightingQuality(pt.sighting);
-    if (score > bestScore) {
-      best = pt;
-      bestScore = score;
-    }
+/**
+ * A view at least this fraction as clear as the clearest one makes as good a picture; of those,
+ * the one shown soonest after a keyframe is taken, as cutting a picture decodes every frame from
+ * the keyframe before it (up to several seconds of full-size frames).
+ */
+const PICTURE_QUALITY_SLACK = 0.95;
+
+/** The clearest view of the face inside [startMs, endMs) (large, frontal, sharp), or a nearly as clear one that is cheaper to cut. */
+function bestSighting(p: Presence, range: { startMs: number; endMs: number }, ok: (pt: TrackPoint) => boolean): BestView {
+  const views = points(p)
+    .filter((pt) => pt.timeMs >= range.startMs && pt.timeMs < range.endMs && ok(pt))
+    .map((pt) => ({ pt, quality: sightingQuality(pt.sighting) }));
+  const clearest = Math.max(...views.map((v) => v.quality));
+  const enough = clearest > 0 ? PICTURE_QUALITY_SLACK * clearest : clearest;
+  let best: { pt: TrackPoint; quality: number } | undefined;
+  for (const v of views) {
+    if (v.quality < enough) continue;
+    const cost = v.pt.fromKeyMs ?? 0, bestCost = best?.pt.fromKeyMs ?? 0;
+    if (!best || cost < bestCost || (cost === bestCost && v.quality > best.quality)) best = v;
   }
-  best ??= points(p)[0];
-  return { timeMs: best.timeMs, sighting: best.sighting };
+  const pt = best?.pt ?? points(p)[0];
+  return { timeMs: pt.timeMs, sighting: pt.sighting, ...(pt.fromKeyMs === 0 && { keyframe: true }) };
 }
 
 function sightingQuality(s: FaceSighting): number {

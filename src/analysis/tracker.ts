@@ -6,6 +6,8 @@ export interface TrackPoint {
   frame: number;
   timeMs: number;
   sighting: FaceSighting;
+  /** As FrameObservation.fromKeyMs. */
+  fromKeyMs?: number;
 }
 
 /** One face followed through consecutive analysed frames of one shot without a break. */
@@ -77,7 +79,7 @@ export function buildTracks(observations: readonly FrameObservation[], videoEndM
       if (usedT.has(ti) || usedF.has(fi)) continue;
       usedT.add(ti);
       usedF.add(fi);
-      active[ti].points.push({ frame: obs.frame, timeMs: obs.timeMs, sighting: obs.faces[fi] });
+      active[ti].points.push({ frame: obs.frame, timeMs: obs.timeMs, sighting: obs.faces[fi], ...(obs.fromKeyMs !== undefined && { fromKeyMs: obs.fromKeyMs }) });
     }
     const next: Track[] = [];
     active.forEach((t, ti) => {

@@ -35,11 +35,21 @@ export interface MouthMotion {
 }
 
 /** Everything seen in one analysed frame. A frame's list is complete: a face not listed is absent. */
+/** The view a face's picture is cut from. */
+export interface BestView {
+  timeMs: number;
+  sighting: FaceSighting;
+  /** The frame is a keyframe: a decoder seeking to it decodes nothing else. */
+  keyframe?: boolean;
+}
+
 export interface FrameObservation {
   frame: number;
   timeMs: number;
   /** A hard cut lies between the previous frame and this one. */
   cutBefore: boolean;
+  /** How long after the last keyframe the frame is shown, when known: cutting a picture from it decodes that stretch. */
+  fromKeyMs?: number;
   faces: FaceSighting[];
 }
 
@@ -105,7 +115,7 @@ export interface IdentifiedFace {
   startMs: number;
   endMs: number;
   /** The sighting the face picture is cut from, and its frame time. */
-  best: { timeMs: number; sighting: FaceSighting };
+  best: BestView;
   timeline: FaceTimeline;
   /** When this face's own voice is heard ([] when never). */
   speaking: TimeSpan[];
@@ -117,7 +127,7 @@ export interface RejectedFace {
   personId: string;
   startMs: number;
   endMs: number;
-  best: { timeMs: number; sighting: FaceSighting };
+  best: BestView;
   timeline: FaceTimeline;
   speaking: TimeSpan[];
 }

@@ -44,7 +44,7 @@ export async function identifyCommand(args: IdentifyCommandArgs): Promise<string
     if (process.env.KIRIN_STATS) {
       const { stats } = video.analysis;
       const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-      process.stderr.write(`kirin-stats ${JSON.stringify({ ...stats, maxRssMb, doneAtMs: Math.round(performance.now()) })}\n`);
+      process.stderr.write(`kirin-stats ${JSON.stringify({ ...stats, picturesMs: video.picturesMs, maxRssMb, doneAtMs: Math.round(performance.now()) })}\n`);
     }
     const summary = summarize(video);
     if (args.tracksFile !== undefined) {

@@ -124,6 +124,7 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
 
   // --- stderr: per-frame pts from showinfo, everything else kept as a tail for error messages.
   const ptsSec: number[] = [];
+  const keys: boolean[] = [];
   let timeBase: [number, number] | undefined;
   let stderrDone = false;
   let otherLines: string[] = [];
@@ -139,6 +140,7 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
       const m = / n:\s*\d+\s+pts:\s*(\S+)\s+pts_time:\s*(\S+)/.exec(line);
       if (m) {
         const pts = Number(m[1]);
+        keys.push(/ iskey:1 /.test(line));
         ptsSec.push(
           timeBase && Number.isFinite(pts) ? (pts * timeBase[0]) / timeBase[1] : Number(m[2]), // NaN if NOPTS
         );
@@ -224,7 +226,7 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
       if (emitted > 0) lastIntervalMs = timeMs - prevTimeMs;
       prevPts = pts;
       prevTimeMs = timeMs;
-      const out: DecodedFrame = { index: emitted, timeMs, width, height, data };
+      const out: DecodedFrame = { index: emitted, timeMs, key: keys[emitted] === true, width, height, data };
       emitted++;
       yield out;
     }

@@ -27,6 +27,8 @@ export interface CutFaceImageOptions {
    * skipNonReference): the frames no other frame refers to are not decoded on the way to it.
    */
   referenceFrame?: boolean;
+  /** The frame at `timeMs` is a keyframe: it is decoded alone (a seek to just before it would start at the keyframe before). */
+  keyframe?: boolean;
 }
 
 /** The margin-enlarged box, rounded to whole pixels and clamped to the frame. */
@@ -55,7 +57,9 @@ export async function cutFaceImage(path: string, opts: CutFaceImageOptions): Pro
 
   // `-ss` before `-i` counts from the container start, the first displayed video frame may come later.
   // Half a millisecond earlier so a timeMs rounded up still lands on its own frame, not the next.
-  const seekSec = Math.max(0, ((info.startOffsetMs ?? 0) + opts.timeMs - 0.5) / 1000);
+  // A keyframe is sought half a millisecond later instead, and taken as the first frame decoded
+  // there: the seek lands on it (the one before would cost every frame in between).
+  const seekSec = Math.max(0, ((info.startOffsetMs ?? 0) + opts.timeMs + (opts.keyframe ? 0.5 : -0.5)) / 1000);
   const outFile = resolve(opts.outFile);
   const args = [
     '-nostdin', '-hide_banner', '-v', 'error', '-y',
@@ -64,6 +68,7 @@ export async function cutFaceImage(path: string, opts: CutFaceImageOptions): Pro
     // one decoding thread: the way from the keyframe to one frame is a chain that frame threads
     // cannot share out (two threads took as long, at up to 1.4× the CPU); pictures are cut two at a time
     '-threads', '1',
+    ...(opts.keyframe ? ['-noaccurate_seek'] : []),
     '-ss', seekSec.toFixed(6),
     '-i', localInput(path),
     '-map', info.streamIndex !== undefined ? `0:${info.streamIndex}` : '0:v:0',

@@ -36,6 +36,8 @@ export interface DecodedFrame {
   index: number;
   /** Presentation time in ms from the first displayed frame (first frame is 0). */
   timeMs: number;
+  /** A keyframe: decoding can start here (a seek lands on the keyframe before its target). */
+  key: boolean;
   width: number;
   height: number;
   /** width*height*3 bytes, RGB. The buffer may be reused after the consumer's next pull; copy to keep. */

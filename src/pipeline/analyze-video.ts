@@ -10,7 +10,7 @@ import type { FaceModels } from '../vision/models.js';
 import { detectVoice, loadVoiceModel } from '../vision/voice-activity.js';
 import { CutDetector } from '../vision/scene-cut.js';
 import { FaceObserver, type LumaPair } from './face-observer.js';
-import { followFaces } from './follow-faces.js';
+import { MAX_SKIPPED, followFaces } from './follow-faces.js';
 import { FrameRing, type BufferedFrame } from './frame-ring.js';
 import { DEFAULT_SAMPLING, type SamplingOptions } from './scheduler.js';
 import type { FrameMeta, ModelCalls } from './stages.js';
@@ -63,9 +63,9 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
   const scale = Math.min(1, sampling.analysisLongSide / Math.max(info.width, info.height));
   const width = even(info.width * scale), height = even(info.height * scale);
   const fps = info.fps > 0 && Number.isFinite(info.fps) ? info.fps : 30;
-  // a face is found at most this long after it appeared; the ring must reach back that far
+  // a face is found at most this long after it appeared (searches of a still picture are skipped, see follow-faces.ts); the ring must reach back that far
   const tiles = squareTiles(info.width, info.height).length;
-  const discoveryMs = Math.max(sampling.detectEveryMs, tiles * sampling.tileEveryMs) + 2 * sampling.sampleEveryMs;
+  const discoveryMs = Math.max((1 + MAX_SKIPPED) * sampling.detectEveryMs, tiles * sampling.tileEveryMs) + 2 * sampling.sampleEveryMs;
   const ring = new FrameRing(Math.ceil((fps * discoveryMs) / 1000) + 4);
   const cuts = new CutDetector();
   const audio = opts.audio ? decodeAudio(path, info, { signal: opts.signal }) : Promise.resolve(null);
@@ -99,6 +99,7 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
   const startedAt = performance.now();
   const waited = { ms: 0 };
   let decoded = 0;
+  let keyMs = 0;
   const expectedMs = Math.max(1, info.durationMs);
   async function* frames(): AsyncGenerator<FrameMeta> {
     for await (const frame of resume(firstFrame, decoder, waited)) {
@@ -106,7 +107,8 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
       // the luma plane comes first in a yuv420p frame
       const cutBefore = cuts.push({ width, height, data: frame.data.subarray(0, width * height) }) && frame.index > 0;
       ring.push(frame.index, frame.timeMs, cutBefore, width, height, frame.data);
-      yield { index: frame.index, timeMs: frame.timeMs, cutBefore, thumb: cuts.last };
+      if (frame.key) keyMs = frame.timeMs;
+      yield { index: frame.index, timeMs: frame.timeMs, cutBefore, fromKeyMs: frame.timeMs - keyMs, thumb: cuts.last };
       opts.onProgress?.(Math.min(0.99, frame.timeMs / expectedMs));
     }
   }

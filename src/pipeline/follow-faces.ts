@@ -28,8 +28,12 @@ export interface FollowOptions {
  * A periodic search for new faces is skipped while no thumbnail cell outside the followed faces
  * changed by this much (mean luma) since the whole frame was last searched: a face that walks in,
  * turns to the camera or is uncovered changes its cells by far more; grain and compression do not.
+ * At most MAX_SKIPPED searches in a row are skipped: a face at the edge of what the detector sees
+ * (blurred, small, turned) can be missed on one frame and found on a later one of an unchanged picture. A skipped search does
+ * not count as one, so a face found later is still traced back to the last search that ran.
  */
 const STILL_BELOW = 10;
+export const MAX_SKIPPED = 1;
 /** Around a followed face its hair, neck and shoulders move with it: they are left out of the comparison too. */
 const FOLLOWED_AREA = 1.8;
 
@@ -53,7 +57,13 @@ export async function followFaces(frames: AsyncIterable<FrameMeta>, observer: Ob
   const scheduler = new Scheduler(opts.sampling, opts.frameMs, squareTiles(opts.width, opts.height));
   const tracker = new FaceTracker();
   const lookAt = async (frame: FrameMeta, hints: FrameObservation['faces'][number]['box'][], detectIn: Parameters<Observer['look']>[1]['detectIn'] = [], embed = false) => {
-    const obs: FrameObservation = { frame: frame.index, timeMs: frame.timeMs, cutBefore: frame.cutBefore, faces: await observer.look(frame.index, { hints, detectIn, embed }) };
+    const obs: FrameObservation = {
+      frame: frame.index,
+      timeMs: frame.timeMs,
+      cutBefore: frame.cutBefore,
+      ...(frame.fromKeyMs !== undefined && { fromKeyMs: frame.fromKeyMs }),
+      faces: await observer.look(frame.index, { hints, detectIn, embed }),
+    };
     store.set(obs);
     return obs;
   };
@@ -74,6 +84,7 @@ export async function followFaces(frames: AsyncIterable<FrameMeta>, observer: Ob
   let lastLookMs = -Infinity;
   /** The picture when the whole frame was last searched. */
   let searchedPicture: Float32Array | undefined;
+  let skipped = 0;
   for await (const frame of frames) {
     seen++;
     metas.set(frame.index, frame);
@@ -107,14 +118,14 @@ export async function followFaces(frames: AsyncIterable<FrameMeta>, observer: Ob
     }
 
     const predicted = frame.cutBefore ? [] : tracker.predict(frame.timeMs);
-    if (plan.detectIn.length && last && !frame.cutBefore && searchedPicture && frame.thumb) {
+    if (plan.detectIn.length && last && !frame.cutBefore && searchedPicture && frame.thumb && skipped < MAX_SKIPPED) {
       const change = largestChange(searchedPicture, frame.thumb, opts.width, opts.height, predicted.map((p) => squareAround(p, FOLLOWED_AREA)));
       if (change < STILL_BELOW) {
-        // nothing new can be there that was not there at the last search: as good as searched now
-        scheduler.searched(frame.index, plan.detectIn);
+        skipped++;
         plan = { ...plan, detectIn: [] };
       }
     }
+    if (plan.detectIn.length) skipped = 0;
     if (plan.detectIn.includes(undefined)) searchedPicture = frame.thumb;
     const obs = await lookAt(frame, predicted, plan.detectIn, plan.embed);
     // a face that moved further than predicted: search around where it should be

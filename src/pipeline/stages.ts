@@ -12,6 +12,8 @@ export interface FrameMeta {
   timeMs: number;
   /** A hard cut lies between the previous frame and this one. */
   cutBefore: boolean;
+  /** How long after the last keyframe this frame is shown (what a decoder seeking to it decodes on the way), when known. */
+  fromKeyMs?: number;
   /** A 32×18 grid of the picture's mean luma (scene-cut.ts `thumbnail`), when the decoder made one. */
   thumb?: Float32Array;
 }

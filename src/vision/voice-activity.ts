@@ -53,8 +53,10 @@ export function loadVoiceModel(): Promise<VoiceModel> {
   return loaded;
 }
 
-/** A stretch of digital silence at least this long (hops) is not read: no voice there. */
-const SILENT_HOPS = 31;
+/** A stretch of digital silence at least this long (hops, 2 s) is not read: no voice there. */
+const SILENT_HOPS = 62;
+/** Silent hops read before sound (1 s). */
+const WARM_HOPS = 31;
 /** A sample below this, either way, is silence. */
 const SILENT_SAMPLE = 1e-4;
 
@@ -89,13 +91,17 @@ export async function detectVoice(model: VoiceModel, audio: AudioTrack): Promise
   return { startMs: audio.startMs, hopMs, probability, energy, speech };
 }
 
-/** Hops inside a run of at least SILENT_HOPS silent ones (a soundtrack of digital silence costs no model run). */
+/**
+ * Hops inside a run of at least SILENT_HOPS silent ones (a soundtrack of digital silence costs no
+ * model run), but for the last WARM_HOPS before sound: the model reads those, so it meets the
+ * sound in the state silence leaves it in, as if it had read the whole run.
+ */
 export function silentStretches(hops: number, silent: (i: number) => boolean): Uint8Array {
   const skip = new Uint8Array(hops);
   let start = 0;
   for (let i = 0; i <= hops; i++) {
     if (i < hops && silent(i)) continue;
-    if (i - start >= SILENT_HOPS) skip.fill(1, start, i);
+    if (i - start >= SILENT_HOPS) skip.fill(1, start, i < hops ? i - WARM_HOPS : i);
     start = i + 1;
   }
   return skip;

@@ -74,6 +74,20 @@ describe('cutFaceImage', () => {
     }
   });
 
+  it('a keyframe is cut alone (keyframe: true), the same picture as an accurate seek to it', async () => {
+    const ramp = await makeVideo({ out: tmp.file('ramp-keys.mp4'), source: 'frameramp', width: 64, height: 48, fps: 15, seconds: 5, videoDelaySec: 0.5 });
+    const info = await probeVideo(ramp);
+    const keys: number[] = [];
+    for await (const f of decodeFrames(ramp, { width: 8, height: 6, info })) if (f.key) keys.push(f.timeMs);
+    assert.ok(keys.length >= 2 && keys[0] === 0, `keyframes at ${keys.join(', ')} ms`);
+    const box = { x: 0, y: 0, width: 64, height: 48 };
+    for (const timeMs of keys) {
+      await cutFaceImage(ramp, { timeMs, box, margin: 0, info, outFile: tmp.file('accurate.jpg') });
+      await cutFaceImage(ramp, { timeMs, box, margin: 0, info, outFile: tmp.file('alone.jpg'), keyframe: true });
+      assert.deepEqual(readFileSync(tmp.file('alone.jpg')), readFileSync(tmp.file('accurate.jpg')), `keyframe at ${timeMs} ms`);
+    }
+  });
+
   it('referenceFrame (frames no other frame refers to left undecoded) cuts the same picture of a kept frame', async () => {
     const bframes = await makeVideo({ out: tmp.file('bframes.mp4'), width: 320, height: 240, fps: 30, seconds: 2, preset: 'medium' });
     const info = await probeVideo(bframes);

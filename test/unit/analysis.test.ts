@@ -184,3 +184,25 @@ describe('face ids', () => {
     assert.deepEqual(r, { faces: [], rejected: [], audio: { present: false, speech: [] } });
   });
 });
+
+describe('the picture view', () => {
+  // 90 frames of one face; the clearest view (largest) is far from a keyframe
+  const run = (nearKeyWidth: number) => {
+    const obs = frames(0, 90, (f) => [face(100, { box: { x: 100, y: 100, width: f === 60 ? 200 : f === 30 ? nearKeyWidth : 150, height: 200 } })], 3).map(
+      (o): FrameObservation => ({ ...o, fromKeyMs: o.frame >= 30 ? frameMs(o.frame - 30) : frameMs(o.frame) }),
+    );
+    return analyzeObservations({ observations: obs, videoEndMs: frameMs(90) }, cfg).faces[0].best;
+  };
+
+  it('takes a view nearly as clear as the clearest that is a keyframe, as its picture costs no decoding', () => {
+    const best = run(192);
+    assert.equal(best.timeMs, frameMs(30));
+    assert.equal(best.keyframe, true);
+  });
+
+  it('keeps the clearest view when the keyframe view is clearly worse', () => {
+    const best = run(170);
+    assert.equal(best.timeMs, frameMs(60));
+    assert.equal(best.keyframe, undefined);
+  });
+});

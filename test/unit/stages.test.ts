@@ -185,7 +185,7 @@ describe('followFaces over a scripted world', () => {
     const observer = new ScriptedObserver(world);
     await follow(observer, 300, [], undefined, () => thumbOf([box(600)]));
     const searches = observer.looks.filter((l) => l.req.detectIn.length).map((l) => l.frame);
-    assert.deepEqual(searches, [0], 'only the first frame is searched');
+    assert.deepEqual(searches, [0, 72, 144, 216, 288], 'the first frame, then every other periodic search');
     const unwatched = new ScriptedObserver(world);
     await follow(unwatched, 300);
     assert.ok(unwatched.looks.filter((l) => l.req.detectIn.length).length >= 9, 'without thumbnails, every second');
