@@ -114,7 +114,7 @@ function bestSighting(p: Presence, range: { startMs: number; endMs: number }, ok
     if (!best || cost < bestCost || (cost === bestCost && v.quality > best.quality)) best = v;
   }
   const pt = best?.pt ?? points(p)[0];
-  return { timeMs: pt.timeMs, sighting: pt.sighting, ...(pt.fromKeyMs === 0 && { keyframe: true }) };
+  return { timeMs: pt.timeMs, sighting: pt.sighting, ...(pt.fromKeyMs !== undefined && { fromKeyMs: pt.fromKeyMs }) };
 }
 
 function sightingQuality(s: FaceSighting): number {

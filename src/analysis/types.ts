@@ -39,8 +39,8 @@ export interface MouthMotion {
 export interface BestView {
   timeMs: number;
   sighting: FaceSighting;
-  /** The frame is a keyframe: a decoder seeking to it decodes nothing else. */
-  keyframe?: boolean;
+  /** How long after the last keyframe the frame is shown, when known (0: a keyframe, decoded alone). */
+  fromKeyMs?: number;
 }
 
 export interface FrameObservation {

@@ -5,8 +5,8 @@ import { mouthCover } from '../vision/mouth-cover.js';
 import { mouthMotion, type LumaImage } from '../vision/mouth-motion.js';
 import { keypointsOf, lipsOf } from '../vision/face-landmarks.js';
 import { meshCropFor, type FaceLandmarks } from '../vision/face-mesh.js';
-import { boxCenter, iou, oneFace, scaleBox, type Box } from '../vision/geometry.js';
-import type { RgbImage } from '../vision/image.js';
+import { boxCenter, iou, oneFace, scaleBox, squareAround, type Box } from '../vision/geometry.js';
+import type { LazyRgbImage } from '../vision/image.js';
 import type { FaceModels } from '../vision/models.js';
 import type { LookRequest, ModelCalls, Observer } from './stages.js';
 
@@ -29,7 +29,7 @@ export class FaceObserver implements Observer {
 
   constructor(
     private readonly models: FaceModels,
-    private readonly imageOf: (frame: number) => RgbImage,
+    private readonly imageOf: (frame: number) => LazyRgbImage,
     private readonly scale: number,
     /** This frame's luma and the previous decoded frame's in the same shot, for mouth movement (undefined: not measured). */
     private readonly lumaPair?: (frame: number) => LumaPair | undefined,
@@ -62,7 +62,8 @@ export class FaceObserver implements Observer {
     await addFrom(dedupe(req.hints.map((h) => scaleBox(h, k))));
     for (const region of req.detectIn) {
       this.calls.detector++;
-      const detections = await this.models.detector.detect(img, region && clampTo(scaleBox(region, k), img));
+      const area = region && clampTo(scaleBox(region, k), img);
+      const detections = await this.models.detector.detect(img.ready(area), area);
       await addFrom(detections.map((d) => d.box).filter((b) => !taken(b)));
     }
     const faces = found.map((f) => f.sighting);
@@ -74,8 +75,10 @@ export class FaceObserver implements Observer {
     await this.embedOn(this.imageOf(frame), faces.filter((f) => !f.embedding));
   }
 
-  private async embedOn(img: RgbImage, faces: FaceSighting[]): Promise<void> {
+  private async embedOn(img: LazyRgbImage, faces: FaceSighting[]): Promise<void> {
     if (!faces.length) return;
+    // the aligned chip may turn with the head: rare enough (the first and last views of a shot) to convert it all
+    img.ready();
     this.calls.embedder += faces.length;
     // the descriptor net is fed the face aligned on its 5 keypoints (in pixels of the analysed frame)
     const k = 1 / this.scale;
@@ -83,14 +86,17 @@ export class FaceObserver implements Observer {
     faces.forEach((f, i) => (f.embedding = vectors[i]));
   }
 
-  private async mesh(img: RgbImage, crops: readonly Box[]): Promise<FaceLandmarks[]> {
+  private async mesh(img: LazyRgbImage, crops: readonly Box[]): Promise<FaceLandmarks[]> {
     if (!crops.length) return [];
     this.calls.mesh += crops.length;
+    for (const c of crops) img.ready(c);
     return this.models.mesh.run(img, crops);
   }
 
-  private sighting(img: RgbImage, m: FaceLandmarks): FaceSighting {
+  private sighting(img: LazyRgbImage, m: FaceLandmarks): FaceSighting {
     const k = this.scale;
+    // the mouth's surroundings (mouth-cover.ts) reach below the chin
+    img.ready(squareAround(m.box, 2));
     const toSource = (p: Point2): Point2 => [p[0] * k, p[1] * k];
     const pose = headPose(m.points);
     return {
@@ -114,7 +120,7 @@ function dedupe(boxes: readonly Box[]): Box[] {
   return out;
 }
 
-function clampTo(b: Box, img: RgbImage): Box {
+function clampTo(b: Box, img: { width: number; height: number }): Box {
   const x = Math.max(0, b.x), y = Math.max(0, b.y);
   return { x, y, width: Math.min(img.width, b.x + b.width) - x, height: Math.min(img.height, b.y + b.height) - y };
 }

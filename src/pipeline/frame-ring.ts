@@ -1,4 +1,4 @@
-import { yuv420pToRgb, type RgbImage } from '../vision/image.js';
+import { LazyRgbImage } from '../vision/image.js';
 
 export interface BufferedFrame {
   index: number;
@@ -16,7 +16,7 @@ export interface BufferedFrame {
  */
 export class FrameRing {
   private readonly frames: (BufferedFrame | undefined)[];
-  private readonly rgbCache: { index: number; image: RgbImage }[] = [];
+  private readonly rgbCache: { index: number; image: LazyRgbImage }[] = [];
 
   constructor(readonly capacity: number) {
     this.frames = new Array(capacity);
@@ -35,13 +35,13 @@ export class FrameRing {
     return f;
   }
 
-  /** The frame in RGB; the last few conversions are kept, as a frame is often looked at twice. */
-  rgb(index: number): RgbImage {
+  /** The frame in RGB, converted where it is read (`ready`); the last few are kept, as a frame is often looked at twice. */
+  rgb(index: number): LazyRgbImage {
     const hit = this.rgbCache.find((c) => c.index === index);
     if (hit) return hit.image;
     const f = this.get(index);
     const reuse = this.rgbCache.length >= 4 ? this.rgbCache.shift()!.image.data : undefined;
-    const image = yuv420pToRgb(f.yuv, f.width, f.height, reuse);
+    const image = new LazyRgbImage(f.yuv, f.width, f.height, reuse);
     this.rgbCache.push({ index, image });
     return image;
   }

@@ -64,16 +64,19 @@ export async function identifyFile(path: string, opts: IdentifyFileOptions): Pro
   });
   await mkdir(opts.outDir, { recursive: true });
   const batch = randomUUID().slice(0, 8);
-  // each picture is one seek-and-decode by ffmpeg; two at a time keep both cores busy
+  // each picture is one seek-and-decode by ffmpeg; two at a time keep both cores busy, the
+  // longest decodes first (from their keyframe), so the short ones fill in beside them
   const faces = analysis.result.faces;
   const pictures: FacePicture[] = new Array(faces.length);
+  const order = faces.map((_, i) => i).sort((a, b) => (faces[b].best.fromKeyMs ?? 0) - (faces[a].best.fromKeyMs ?? 0));
   let next = 0;
   const cutNext = async (): Promise<void> => {
-    for (let i = next++; i < faces.length; i = next++) {
+    for (let k = next++; k < faces.length; k = next++) {
+      const i = order[k];
       const face = faces[i];
       const file = join(opts.outDir, `face_${batch}_${face.faceId}.jpg`);
       const box = pictureBox(face.best.sighting, info);
-      await cutFaceImage(path, { timeMs: face.best.timeMs, box, outFile: file, info, signal: opts.signal, referenceFrame: analysis.skippedNonReference, keyframe: face.best.keyframe });
+      await cutFaceImage(path, { timeMs: face.best.timeMs, box, outFile: file, info, signal: opts.signal, referenceFrame: analysis.skippedNonReference, keyframe: face.best.fromKeyMs === 0 });
       pictures[i] = { file, box };
     }
   };

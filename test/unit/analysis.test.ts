@@ -197,12 +197,12 @@ describe('the picture view', () => {
   it('takes a view nearly as clear as the clearest that is a keyframe, as its picture costs no decoding', () => {
     const best = run(192);
     assert.equal(best.timeMs, frameMs(30));
-    assert.equal(best.keyframe, true);
+    assert.equal(best.fromKeyMs, 0);
   });
 
   it('keeps the clearest view when the keyframe view is clearly worse', () => {
     const best = run(170);
     assert.equal(best.timeMs, frameMs(60));
-    assert.equal(best.keyframe, undefined);
+    assert.equal(best.fromKeyMs, frameMs(30));
   });
 });

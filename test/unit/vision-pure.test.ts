@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { FrameRing } from '../../src/pipeline/frame-ring.ts';
 import { meshAxisPose, mouthInFrame, sharpness } from '../../src/vision/face-features.ts';
 import { iou, sameFace, squareAround, squareTiles } from '../../src/vision/geometry.ts';
-import { yuv420pToRgb } from '../../src/vision/image.ts';
+import { LazyRgbImage, yuv420pToRgb } from '../../src/vision/image.ts';
 import { CutDetector } from '../../src/vision/scene-cut.ts';
 import type { Point3 } from '../../src/vision/geometry.ts';
 
@@ -74,7 +74,19 @@ describe('frames', () => {
     assert.equal(ring.get(4).timeMs, 132);
     assert.ok(ring.has(2) && !ring.has(1));
     assert.throws(() => ring.get(1), /no longer buffered/);
-    assert.equal(ring.rgb(3).data[0], (30 * 298 + 128) >> 8);
+    assert.equal(ring.rgb(3).ready().data[0], (30 * 298 + 128) >> 8);
+  });
+
+  it('a lazily converted frame converts the rows asked for, as the whole conversion does', () => {
+    const w = 8, h = 10;
+    const yuv = Uint8Array.from({ length: (w * h * 3) / 2 }, (_, i) => 16 + ((i * 37) % 220));
+    const whole = yuv420pToRgb(yuv, w, h).data;
+    const lazy = new LazyRgbImage(yuv, w, h);
+    lazy.ready({ x: 2, y: 4, width: 3, height: 2 });
+    const row = (data: Uint8Array, y: number) => [...data.subarray(y * w * 3, (y + 1) * w * 3)];
+    for (let y = 3; y < 8; y++) assert.deepEqual(row(lazy.data, y), row(whole, y), `row ${y}`);
+    assert.ok(row(lazy.data, 0).every((v) => v === 0) && row(lazy.data, 9).every((v) => v === 0), 'rows far from the box are left');
+    assert.deepEqual([...lazy.ready().data], [...whole]);
   });
 
   it('hard cuts stand out from motion and noise', () => {
