@@ -42,6 +42,8 @@ export interface AnalyzeVideoOptions {
   audio?: boolean;
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
+  /** Told the faces of each shot that ended at a hard cut, as the analysis core sees that shot alone (see early-pictures.ts). */
+  onShotFaces?: (faces: AnalysisResult['faces']) => void;
 }
 
 /** While voice is heard, every face's lips are measured this often (15 a second: enough for syllables). */
@@ -123,6 +125,7 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
       oldestAvailable: (newest) => newest - ring.capacity + 1,
       usable: (s) => judgeSighting(s, cfg).usable,
       lips: opts.audio ? { everyMs: LIP_EVERY_MS, speech: voice.then((v) => v?.speech ?? []) } : undefined,
+      onShotEnd: opts.onShotFaces && ((observations, endMs) => opts.onShotFaces!(analyzeObservations({ observations, videoEndMs: endMs }, cfg).faces)),
     });
   } catch (e) {
     // a soundtrack that fails before the first frame leaves the decoder unread

@@ -22,6 +22,8 @@ export interface FollowOptions {
    * without it faces are measured at the sampling rate only.
    */
   lips?: { everyMs: number; speech: Promise<readonly TimeSpan[]> | readonly TimeSpan[] };
+  /** Told each shot's analysed frames once they are final (at the hard cut that ends it; not for the last shot), and when the next shot starts. */
+  onShotEnd?(observations: FrameObservation[], endMs: number): void;
 }
 
 /**
@@ -113,6 +115,7 @@ export async function followFaces(frames: AsyncIterable<FrameMeta>, observer: Ob
       const ending = store.between(Math.max(shotStart, oldest), before.frame).filter((o) => o.faces.length).slice(-opts.sampling.embedSamples);
       for (const o of ending) await observer.embed(o.frame, o.faces);
       await refiner.range(last.frame, before.frame);
+      opts.onShotEnd?.(store.between(shotStart, before.frame), frame.timeMs);
       shotStart = frame.index;
       tracker.reset();
     }

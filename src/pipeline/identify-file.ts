@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AnalysisConfig } from '../analysis/config.js';
-import type { FaceSighting } from '../analysis/types.js';
+import type { BestView, FaceSighting } from '../analysis/types.js';
 import { DEFAULT_ENGINE, type EngineConfig } from '../config.js';
 import { cutFaceImage } from '../media/face-image.js';
 import { frameTimes } from '../media/frame-times.js';
@@ -10,6 +10,7 @@ import type { VideoInfo } from '../media/types.js';
 import { validateVideoFile } from '../media/validate.js';
 import { loadFaceModels } from '../vision/models.js';
 import { analyzeVideo, type VideoAnalysis } from './analyze-video.js';
+import { EarlyPictures } from './early-pictures.js';
 import type { SamplingOptions } from './scheduler.js';
 
 export interface IdentifyFileOptions {
@@ -55,36 +56,54 @@ export async function identifyFile(path: string, opts: IdentifyFileOptions): Pro
   models.catch(() => undefined);
   const times = opts.frameTimes ? frameTimes(path, info, { signal: opts.signal }) : undefined;
   times?.catch(() => undefined);
-  const analysis = await analyzeVideo(path, info, models, {
-    config: { ...engine.analysis, ...opts.config },
-    sampling: { ...engine.sampling, ...opts.sampling },
-    audio: opts.audio ?? engine.speaking,
-    signal: opts.signal,
-    onProgress: opts.onProgress,
-  });
+  const sampling = { ...engine.sampling, ...opts.sampling };
   await mkdir(opts.outDir, { recursive: true });
   const batch = randomUUID().slice(0, 8);
-  // each picture is one seek-and-decode by ffmpeg; two at a time keep both cores busy, the
-  // longest decodes first (from their keyframe), so the short ones fill in beside them
-  const faces = analysis.result.faces;
-  const pictures: FacePicture[] = new Array(faces.length);
-  const order = faces.map((_, i) => i).sort((a, b) => (faces[b].best.fromKeyMs ?? 0) - (faces[a].best.fromKeyMs ?? 0));
-  let next = 0;
-  const cutNext = async (): Promise<void> => {
-    for (let k = next++; k < faces.length; k = next++) {
-      const i = order[k];
-      const face = faces[i];
-      const file = join(opts.outDir, `face_${batch}_${face.faceId}.jpg`);
-      const box = pictureBox(face.best.sighting, info);
-      await cutFaceImage(path, { timeMs: face.best.timeMs, box, outFile: file, info, signal: opts.signal, referenceFrame: analysis.skippedNonReference, keyframe: face.best.fromKeyMs === 0 });
-      pictures[i] = { file, box };
-    }
-  };
-  const cutStart = performance.now();
-  const failed = (await Promise.allSettled([cutNext(), cutNext()])).find((r) => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  const picturesMs = Math.round(performance.now() - cutStart);
-  return { info, analysis, pictures, picturesMs, ...(times ? { frameTimesMs: await times } : {}) };
+  const cut = (view: BestView, file: string) =>
+    cutFaceImage(path, {
+      timeMs: view.timeMs,
+      box: pictureBox(view.sighting, info),
+      outFile: file,
+      info,
+      signal: opts.signal,
+      referenceFrame: sampling.skipNonReference,
+      keyframe: view.fromKeyMs === 0,
+    });
+  const early = new EarlyPictures(cut, (n) => join(opts.outDir, `face_${batch}_early${n}.jpg`));
+  try {
+    const analysis = await analyzeVideo(path, info, models, {
+      config: { ...engine.analysis, ...opts.config },
+      sampling,
+      audio: opts.audio ?? engine.speaking,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+      onShotFaces: (faces) => early.offer(faces.map((f) => f.best)),
+    });
+    // each picture is one seek-and-decode by ffmpeg; two at a time keep both cores busy, the
+    // longest decodes first (from their keyframe), so the short ones fill in beside them
+    const faces = analysis.result.faces;
+    const pictures: FacePicture[] = new Array(faces.length);
+    const order = faces.map((_, i) => i).sort((a, b) => (faces[b].best.fromKeyMs ?? 0) - (faces[a].best.fromKeyMs ?? 0));
+    let next = 0;
+    const cutNext = async (): Promise<void> => {
+      for (let k = next++; k < faces.length; k = next++) {
+        const i = order[k];
+        const face = faces[i];
+        const file = join(opts.outDir, `face_${batch}_${face.faceId}.jpg`);
+        const ready = await early.take(face.best);
+        if (ready) await rename(ready, file);
+        else await cut(face.best, file);
+        pictures[i] = { file, box: pictureBox(face.best.sighting, info) };
+      }
+    };
+    const cutStart = performance.now();
+    const failed = (await Promise.allSettled([cutNext(), cutNext()])).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const picturesMs = Math.round(performance.now() - cutStart);
+    return { info, analysis, pictures, picturesMs, ...(times ? { frameTimesMs: await times } : {}) };
+  } finally {
+    await early.settle();
+  }
 }
 
 function pictureBox(s: FaceSighting, info: VideoInfo): FacePicture['box'] {
