@@ -105,7 +105,7 @@ function bestSighting(p: Presence, range: { startMs: number; endMs: number }, ok
   const views = points(p)
     .filter((pt) => pt.timeMs >= range.startMs && pt.timeMs < range.endMs && ok(pt))
     .map((pt) => ({ pt, quality: sightingQuality(pt.sighting) }));
-  const clearest = Math.max(...views.map((v) => v.quality));
+  const clearest = views.reduce((most, v) => Math.max(most, v.quality), -Infinity);
   const enough = clearest > 0 ? PICTURE_QUALITY_SLACK * clearest : clearest;
   let best: { pt: TrackPoint; quality: number } | undefined;
   for (const v of views) {

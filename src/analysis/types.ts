@@ -34,7 +34,6 @@ export interface MouthMotion {
   overMs: number;
 }
 
-/** Everything seen in one analysed frame. A frame's list is complete: a face not listed is absent. */
 /** The view a face's picture is cut from. */
 export interface BestView {
   timeMs: number;
@@ -43,6 +42,7 @@ export interface BestView {
   fromKeyMs?: number;
 }
 
+/** Everything seen in one analysed frame. A frame's list is complete: a face not listed is absent. */
 export interface FrameObservation {
   frame: number;
   timeMs: number;

@@ -7,24 +7,22 @@ export interface LumaPlane {
 
 export const THUMB_COLS = 32;
 export const THUMB_ROWS = 18;
-const COLS = THUMB_COLS;
-const ROWS = THUMB_ROWS;
 
 /** A 32×18 grid of mean luma values: enough to see a shot change, blind to grain and noise. */
 export function thumbnail(img: LumaPlane): Float32Array {
-  const out = new Float32Array(COLS * ROWS);
+  const out = new Float32Array(THUMB_COLS * THUMB_ROWS);
   const samples = 4;
-  for (let r = 0; r < ROWS; r++) {
-    for (let c = 0; c < COLS; c++) {
+  for (let r = 0; r < THUMB_ROWS; r++) {
+    for (let c = 0; c < THUMB_COLS; c++) {
       let sum = 0;
       for (let sy = 0; sy < samples; sy++) {
-        const y = Math.floor(((r + (sy + 0.5) / samples) * img.height) / ROWS);
+        const y = Math.floor(((r + (sy + 0.5) / samples) * img.height) / THUMB_ROWS);
         for (let sx = 0; sx < samples; sx++) {
-          const x = Math.floor(((c + (sx + 0.5) / samples) * img.width) / COLS);
+          const x = Math.floor(((c + (sx + 0.5) / samples) * img.width) / THUMB_COLS);
           sum += img.data[y * img.width + x];
         }
       }
-      out[r * COLS + c] = sum / (samples * samples);
+      out[r * THUMB_COLS + c] = sum / (samples * samples);
     }
   }
   return out;

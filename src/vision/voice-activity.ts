@@ -78,8 +78,7 @@ export async function detectVoice(model: VoiceModel, audio: AudioTrack): Promise
     energy[i] = logMeanSquare(chunk);
     if (skip[i]) {
       // the model starts afresh after the silence, as on a new track
-      h = fresh();
-      c = fresh();
+      if (!skip[i - 1]) [h, c] = [fresh(), fresh()];
       continue;
     }
     const out = await model.session.run({ input: new ort.Tensor('float32', chunk.slice(), [1, HOP_SAMPLES]), sr, h, c });

@@ -20,7 +20,6 @@ import type { SecretTable } from '../../src/storage/schema.ts';
 import { Table } from './table.ts';
 import { InMemoryTaskRepository } from './task.repository.ts';
 
-const unique = (table: string, key: string) => new Error(`UNIQUE constraint failed: ${table} (${key})`);
 
 export class InMemoryVideoRepository extends Table<Video> implements VideoRepository {
   readonly fetched = new (class extends Table<FetchedVideo> {
@@ -33,8 +32,7 @@ export class InMemoryVideoRepository extends Table<Video> implements VideoReposi
   })();
 
   async insert(video: Video): Promise<void> {
-    if (this.rows.has(video.id)) throw unique('videos.id', video.id);
-    this.put(video.id, video);
+    this.insertNew(video.id, video, 'videos.id');
   }
 
   async find(id: string, opts: { owner?: string; now?: number } = {}): Promise<Video | undefined> {
@@ -81,8 +79,7 @@ export class InMemoryVideoRepository extends Table<Video> implements VideoReposi
 
 export class InMemorySessionRepository extends Table<Session> implements SessionRepository {
   async insert(session: Session): Promise<void> {
-    if (this.rows.has(session.id)) throw unique('sessions.id', session.id);
-    this.put(session.id, session);
+    this.insertNew(session.id, session, 'sessions.id');
   }
 
   async find(id: string, owner: string): Promise<Session | undefined> {
@@ -107,8 +104,7 @@ export class InMemorySessionRepository extends Table<Session> implements Session
 
 export class InMemoryFileRepository extends Table<StoredFile> implements FileRepository {
   async insert(file: StoredFile): Promise<void> {
-    if (this.rows.has(file.id)) throw unique('files.id', file.id);
-    this.put(file.id, file);
+    this.insertNew(file.id, file, 'files.id');
   }
 
   async find(id: string): Promise<StoredFile | undefined> {
@@ -128,9 +124,8 @@ export class InMemoryFileRepository extends Table<StoredFile> implements FileRep
 
 export class InMemoryCallbackRepository extends Table<Callback> implements CallbackRepository {
   async add(callback: Callback): Promise<void> {
-    if (this.rows.has(callback.id)) throw unique('callbacks.id', callback.id);
     if (this.all().some((c) => c.task_id === callback.task_id)) return; // one per task
-    this.put(callback.id, callback);
+    this.insertNew(callback.id, callback, 'callbacks.id');
   }
 
   async due(now: number, limit: number) {
@@ -156,8 +151,7 @@ export class InMemoryCallbackRepository extends Table<Callback> implements Callb
 
 export class InMemoryApiKeyRepository extends Table<ApiKeyRow> implements ApiKeyRepository {
   async insert(key: ApiKeyRow): Promise<void> {
-    if (this.rows.has(key.id)) throw unique('api_keys.id', key.id);
-    this.put(key.id, key);
+    this.insertNew(key.id, key, 'api_keys.id');
   }
 
   async find(id: string): Promise<ApiKeyRow | undefined> {

@@ -21,6 +21,12 @@ export class Table<Row extends object> {
     return structuredClone(row);
   }
 
+  /** Stores a new row; a key already there breaks `constraint`, as the database would say. */
+  protected insertNew(key: string, row: Row, constraint: string): void {
+    if (this.rows.has(key)) throw new Error(`UNIQUE constraint failed: ${constraint} (${key})`);
+    this.put(key, row);
+  }
+
   protected remove(key: string): void {
     this.rows.delete(key);
   }
