@@ -91,6 +91,23 @@ export interface ResultContext {
   imageUrl: (face: IdentifySummary['faces'][number]) => string;
 }
 
+/** What a session stores (sessions.data): the result's faces with their picture's file id instead of a URL, which is signed afresh on each read. */
+export interface SessionDocument {
+  video: IdentifySummary['video'];
+  faces: (Omit<FaceDataEntry, 'face_image'> & { file_id: string })[];
+  rejected_faces: ResultJson['data']['rejected_faces'];
+  audio: AudioJson;
+}
+
+export function buildSessionDocument(summary: IdentifySummary, fileIdOf: (faceId: string) => string): SessionDocument {
+  return {
+    video: summary.video,
+    faces: summary.faces.map((f) => ({ face_id: f.face_id, person_id: f.person_id, file_id: fileIdOf(f.face_id), start_time: f.start_time, end_time: f.end_time, box: f.box, score: f.score, speaking: f.speaking })),
+    rejected_faces: summary.rejected_faces.map(({ track: _t, ...r }) => r),
+    audio: summary.audio,
+  };
+}
+
 export const newRequestId = () => newId('req');
 
 const spansJson = (spans: readonly TimeSpan[]): SpanJson[] => spans.map((s) => ({ start_time: Math.round(s.startMs), end_time: Math.round(s.endMs) }));

@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js';
 import type { ServiceConfig } from '../config.js';
 import { ErrorCode, KirinError, isKirinError } from '../errors.js';
 import { downloadVideo } from '../media/download.js';
-import { buildResultJson, newRequestId, type IdentifySummary } from '../pipeline/result-json.js';
+import { buildResultJson, buildSessionDocument, newRequestId, type IdentifySummary } from '../pipeline/result-json.js';
 import type { BlobStore } from '../storage/blobs.js';
 import { newId } from '../storage/ids.js';
 import type { Repositories, Task, TaskEnd } from '../storage/repositories/index.js';
@@ -126,12 +126,7 @@ export class TaskExecutor {
       finalUnitDeduction: config.pricing.unitsPerTask,
       imageUrl: (face) => signer.url(fileIds.get(face.face_id)!, expiresAt),
     });
-    const sessionData = {
-      video: summary.video,
-      faces: summary.faces.map((f) => ({ face_id: f.face_id, person_id: f.person_id, file_id: fileIds.get(f.face_id)!, start_time: f.start_time, end_time: f.end_time, box: f.box, score: f.score, speaking: f.speaking })),
-      rejected_faces: summary.rejected_faces.map(({ track: _t, ...r }) => r),
-      audio: summary.audio,
-    };
+    const sessionData = buildSessionDocument(summary, (faceId) => fileIds.get(faceId)!);
     const won = await this.finish(
       task.id,
       {

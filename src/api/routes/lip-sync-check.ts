@@ -6,6 +6,7 @@ import { newRequestId } from '../../pipeline/result-json.js';
 import type { ApiDeps } from '../server.js';
 import { sendError } from '../errors.js';
 import type { LimitHook } from '../rate-limits.js';
+import type { SessionDocument } from '../../pipeline/result-json.js';
 import { errorResponses, lipSyncCheckBody } from '../schemas.js';
 
 export interface LipSyncCheckRouteOptions {
@@ -54,7 +55,7 @@ export async function lipSyncCheckRoutes(app: FastifyInstance, opts: LipSyncChec
 
     const s = await repositories.sessions.find(sessionId, req.owner);
     if (!s || s.expires_at <= clock.now()) return sendError(reply, 404, ErrorCode.SessionUnknown, `session ${sessionId} is unknown or expired`);
-    const data = JSON.parse(s.data) as { video: { duration_ms: number }; faces: { face_id: string; start_time: number; end_time: number }[] };
+    const data = JSON.parse(s.data) as SessionDocument;
 
     let files: Map<string, SoundFileInfo>;
     try {

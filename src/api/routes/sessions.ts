@@ -4,6 +4,7 @@ import { ErrorCode } from '../../errors.js';
 import { sendError } from '../errors.js';
 import { errorResponses } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
+import type { SessionDocument } from '../../pipeline/result-json.js';
 
 export interface SessionRouteOptions {
   deps: Pick<ApiDeps, 'repositories' | 'clock' | 'signer'>;
@@ -19,7 +20,7 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRouteOpti
     const id = (req.params as { session_id: string }).session_id;
     const s = await repositories.sessions.find(id, req.owner);
     if (!s || s.expires_at <= clock.now()) return sendError(reply, 404, ErrorCode.SessionUnknown, `session ${id} is unknown or expired`);
-    const data = JSON.parse(s.data) as { video: unknown; audio?: unknown; faces: { face_id: string; file_id: string; start_time: number; end_time: number; box: unknown; score: number; speaking?: unknown[] }[]; rejected_faces: unknown[] };
+    const data = JSON.parse(s.data) as SessionDocument;
     return {
       session_id: s.id,
       task_id: s.task_id,
