@@ -40,14 +40,15 @@ for (const v of videos) {
   console.log(`${v} ${((performance.now() - t0) / 1000).toFixed(1)} s  ${line}`);
 }
 
-const scorer = join(dir, '..', 'score-speaking.mjs');
+// the scorer beside the folder, else the benchmark's (a folder of cases built elsewhere)
+const scorer = [join(dir, '..', 'score-speaking.mjs'), join(root, '..', 'shared', 'bench', 'score-speaking.mjs')].find((f) => existsSync(f));
 let status = 0;
-if (existsSync(scorer)) {
+if (scorer) {
   const r = spawnSync(process.execPath, [scorer, dir, out], { encoding: 'utf8' });
   process.stdout.write(r.stdout);
   process.stderr.write(r.stderr);
   status = r.status ?? 1;
-} else console.error(`no score-speaking.mjs next to ${dir}`);
+} else console.error(`no score-speaking.mjs next to ${dir} nor in ../shared/bench`);
 status = score() || status;
 
 // single speakers with their own sound: how much of the voice is given to them

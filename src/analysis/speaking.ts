@@ -1,18 +1,20 @@
 // Who is speaking: audio-visual synchrony between the voice and each visible mouth.
 //
 // The visual side is each face's mouth movement read from the pixels (vision/mouth-motion.ts:
-// how much the mouth region changed between consecutive decoded frames, 0 on a still picture);
-// the sound side is how much the loudness changes from one voice-model hop to the next. Both
-// are signals of change (a mouth moves as syllables start and stop, and so does the loudness),
-// which follow each other more closely than the mouth's motion and the loudness itself do.
+// how much the mouth region changed between consecutive decoded frames, 0 on a still picture).
+// The sound side is two signals of the voice's loudness: the loudness itself (a mouth moves while
+// it makes sound and rests in pauses) and how much it changes from one voice-model hop to the
+// next (a mouth moves as syllables start and stop). Each follows a talking mouth, with errors of
+// its own, so the synchrony is the mean of the two correlations.
 //
 // The voice is given out piece by piece: each stretch of speech the voice model heard, cut where
 // a face comes or goes and into parts of about 4 s (a voice can pass from one face to another
 // without a pause). For each part, every face present is judged over the part and a little
-// around it (at least 2 s): its synchrony is the correlation of its mouth movement with the sound
-// change, averaged over lags from 0 to 160 ms (the mouth moves a little before the sound it
-// makes). The average, not the best of those lags: a mouth moving at a syllable-like rhythm of
-// its own lines up with any speech at some lag for a few seconds, but not at all of them.
+// around it (at least 2 s): its synchrony with each sound signal is the correlation of its mouth
+// movement with that signal, averaged over lags from 0 to 224 ms (the mouth moves before the
+// sound it makes: it opens before a vowel is heard). The average, not the best of those lags: a
+// mouth moving at a syllable-like rhythm of its own lines up with any speech at some lag for a
+// few seconds, but not at all of them.
 // The part goes to the face with the strongest synchrony times the spread of its movement (how
 // much of the face's movement goes with the sound: a mouth that barely moves cannot be the one
 // whose every syllable is heard), if that face's synchrony is clear enough and its mouth moves;
@@ -32,7 +34,7 @@ export const SPEAKING_RULES = {
   smoothHops: 1,
   /** Lags averaged over: how long the mouth may move before the sound. */
   minLagMs: 0,
-  maxLagMs: 160,
+  maxLagMs: 224,
   /** A part of the speech is judged over itself and this much on each side… */
   marginMs: 500,
   /** …and over at least this long. */
@@ -43,8 +45,8 @@ export const SPEAKING_RULES = {
   minPartMs: 200,
   /** Share of the window's hops where the mouth must be known. */
   minCoverage: 0.5,
-  /** Correlation a mouth needs with the sound change (mean over the lags) to be the voice's. */
-  minSync: 0.1,
+  /** Synchrony a mouth needs (its correlations with the loudness and with the loudness change, each a mean over the lags, averaged) to be the voice's. */
+  minSync: 0.08,
   /** A mouth that moves less than this (mean mouth movement while the part is heard) is still: it never speaks. */
   minMotion: 0.05,
   /** Loudness below this (natural log of mean square) counts as silence: room noise does not steer the sound change. */
@@ -55,7 +57,7 @@ export type SpeakingRules = typeof SPEAKING_RULES;
 
 /** What one face's mouth did over one part of the speech. */
 export interface PartJudgement {
-  /** Correlation of the mouth movement with the sound change, averaged over the lags searched. */
+  /** Correlation of the mouth movement with the sound signals, averaged over the lags searched and over the signals. */
   sync: number;
   /** Mean mouth movement while the part is heard. */
   motion: number;
@@ -73,7 +75,7 @@ export function attributeSpeech(faces: readonly SpeakingFace[], voice: VoiceActi
     from: Math.max(0, Math.ceil((fromMs - voice.startMs) / voice.hopMs - 0.5)),
     to: Math.min(n, Math.ceil((toMs - voice.startMs) / voice.hopMs - 0.5)),
   });
-  const sound = smooth(soundChange(voice.energy, rules.silenceLogPower), rules.smoothHops);
+  const sounds = [loudness(voice.energy, rules.silenceLogPower), soundChange(voice.energy, rules.silenceLogPower)].map((x) => smooth(x, rules.smoothHops));
   const motions = faces.map((f) => smooth(mouthMovement(f.samples, voice, rules.maxSampleGapMs), rules.smoothHops));
   const lags = { from: Math.round(rules.minLagMs / voice.hopMs), to: Math.round(rules.maxLagMs / voice.hopMs) };
 
@@ -84,7 +86,7 @@ export function attributeSpeech(faces: readonly SpeakingFace[], voice: VoiceActi
       const centre = (part.startMs + part.endMs) / 2;
       const half = Math.max((part.endMs - part.startMs) / 2 + rules.marginMs, rules.windowMs / 2);
       const window = hops(Math.max(centre - half, f.startMs), Math.min(centre + half, f.endMs));
-      const j = judgePart(motions[k], sound, window, hops(part.startMs, part.endMs), lags, rules.minCoverage);
+      const j = judgePart(motions[k], sounds, window, hops(part.startMs, part.endMs), lags, rules.minCoverage);
       if (!j || j.motion < rules.minMotion || j.sync < rules.minSync) return;
       const score = j.sync * j.spread;
       if (score > bestScore) {
@@ -120,14 +122,14 @@ export function speechParts(speech: readonly TimeSpan[], faces: readonly { start
 }
 
 /**
- * One face over one part: the correlation of its mouth movement with the sound change over the
- * window's hops (mouth[i - lag] against sound[i], averaged over the lags), its mean movement over the
- * hops where the part is heard and its movement's spread over the window. Undefined when the
- * mouth is known on too few of the window's hops.
+ * One face over one part: the correlation of its mouth movement with each sound signal over the
+ * window's hops (mouth[i - lag] against sound[i], averaged over the lags, then over the signals),
+ * its mean movement over the hops where the part is heard and its movement's spread over the
+ * window. Undefined when the mouth is known on too few of the window's hops.
  */
 export function judgePart(
   mouth: Float64Array,
-  sound: Float64Array,
+  sounds: readonly Float64Array[],
   window: { from: number; to: number },
   heard: { from: number; to: number },
   lags: { from: number; to: number },
@@ -135,15 +137,24 @@ export function judgePart(
 ): PartJudgement | undefined {
   const known = count(mouth, window.from, window.to);
   if (known < Math.max(8, minCoverage * (window.to - window.from))) return undefined;
-  let sum = 0, lagsKnown = 0;
-  for (let lag = lags.from; lag <= lags.to; lag++) {
-    const c = correlation(mouth, sound, window, lag);
-    if (Number.isNaN(c)) continue;
-    sum += c;
-    lagsKnown++;
+  let sync = 0;
+  for (const sound of sounds) {
+    let sum = 0, lagsKnown = 0;
+    for (let lag = lags.from; lag <= lags.to; lag++) {
+      const c = correlation(mouth, sound, window, lag);
+      if (Number.isNaN(c)) continue;
+      sum += c;
+      lagsKnown++;
+    }
+    if (!lagsKnown) return undefined;
+    sync += sum / lagsKnown / sounds.length;
   }
-  if (!lagsKnown) return undefined;
-  return { sync: sum / lagsKnown, motion: mean(mouth, heard.from, heard.to), spread: Math.sqrt(variance(mouth, window.from, window.to)) };
+  return { sync, motion: mean(mouth, heard.from, heard.to), spread: Math.sqrt(variance(mouth, window.from, window.to)) };
+}
+
+/** The loudness at each hop, floored at silence (so room noise does not steer it). */
+export function loudness(energy: Float32Array, silence: number): Float64Array {
+  return Float64Array.from(energy, (e) => Math.max(e, silence));
 }
 
 /** How much the loudness changes at each hop: |L[i] - L[i-1]|, the loudness floored at silence. */

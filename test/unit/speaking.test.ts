@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attributeSpeech, speechParts, SPEAKING_RULES, type SpeakingFace } from '../../src/analysis/speaking.ts';
+import { attributeSpeech, judgePart, loudness, soundChange, speechParts, SPEAKING_RULES, type SpeakingFace } from '../../src/analysis/speaking.ts';
 import type { FaceSample, Point2, TimeSpan, VoiceActivity } from '../../src/analysis/types.ts';
 
 const HOP_MS = 32;
@@ -109,6 +109,39 @@ test('a muted talker beside the speaker is not speaking; the speaker is', () => 
   // the same, with the faces listed the other way round
   const [muted2, speaker2] = attributeSpeech([face(900, mouthOf(b), 22), face(300, mouthOf(a), 21)], voice);
   assert.ok(total(speaker2) > 3 * total(muted2));
+});
+
+test('a mouth that moves all through its syllables, a fifth of a second before they are heard, is the speaker beside a muted talker', () => {
+  // its movement follows the loudness itself more than the loudness change
+  const moving = (speech: (tMs: number) => number, seed: number): SpeakingFace => {
+    const f = face(0, still, seed);
+    const rnd = random(seed);
+    return { ...f, samples: f.samples.map((s) => ({ ...s, mouthMotion: { value: 0.4 * speech(s.timeMs - 33 + 200) + 0.05 * rnd(), overMs: 66 } })) };
+  };
+  const a = talking(12), b = talking(13);
+  const voice = voiceOf(a);
+  const [speaker, muted] = attributeSpeech([moving(a, 71), moving(b, 72)], voice);
+  assert.ok(total(speaker) >= 0.6 * speechTime(voice), `speaker: ${total(speaker)} ms of ${speechTime(voice)} ms`);
+  assert.ok(total(muted) <= 0.15 * speechTime(voice), `muted talker: ${total(muted)} ms of ${speechTime(voice)} ms`);
+});
+
+test('synchrony is the mean of the correlations with the loudness and with its change, each averaged over the lags', () => {
+  const a = talking(14);
+  const voice = voiceOf(a);
+  const silence = SPEAKING_RULES.silenceLogPower;
+  const level = loudness(voice.energy, silence), change = soundChange(voice.energy, silence);
+  // a mouth that moves with the loudness, 4 hops (128 ms) before it
+  const mouth = Float64Array.from(level, (_, i) => level[Math.min(level.length - 1, i + 4)]);
+  const window = { from: 10, to: 200 }, lags = { from: 0, to: 8 };
+  const both = judgePart(mouth, [level, change], window, window, lags, 0.5)!;
+  const alone = [level, change].map((s) => judgePart(mouth, [s], window, window, lags, 0.5)!.sync);
+  assert.ok(Math.abs(both.sync - (alone[0] + alone[1]) / 2) < 1e-9);
+  // the mouth moves before the sound it makes: a mouth moving after it is less in step
+  const late = Float64Array.from(level, (_, i) => level[Math.max(0, i - 4)]);
+  const lateSync = judgePart(late, [level, change], window, window, lags, 0.5)!.sync;
+  assert.ok(both.sync > 0.15 && both.sync > lateSync + 0.1, `before the sound ${both.sync}, after it ${lateSync}`);
+  // a mouth known on too few hops is not judged
+  assert.equal(judgePart(Float64Array.from(mouth, (v, i) => (i % 4 ? NaN : v)), [level], window, window, lags, 0.5), undefined);
 });
 
 test('a narrator over a still face: the face is not speaking, nor is a face whose mouth hardly moves', () => {
