@@ -175,13 +175,19 @@ export function multiFaceClip(): string | undefined {
   const dir = mkdtempSync(join(tmpdir(), 'kirin-compose-'));
   try {
     // compose.mjs writes its truth beside the video: built aside, only the video is kept
-    execFileSync(process.execPath, [join(bench, 'compose.mjs'), spec, join(dir, 'clip.mp4')], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, CLIP_DIR: join(bench, 'clips'), FFMPEG: ffmpegPath() },
-    });
+    compose(spec, join(dir, 'clip.mp4'));
     copyFileSync(join(dir, 'clip.mp4'), out);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   return out;
+}
+
+/** Builds the video a compose.mjs spec describes (and its truth, OUT.truth.json beside it) from the benchmark's clips. */
+export function compose(spec: string, outVideo: string): void {
+  const bench = join(repoRoot, '..', 'shared', 'bench');
+  execFileSync(process.execPath, [join(bench, 'compose.mjs'), spec, outVideo], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, CLIP_DIR: join(bench, 'clips'), FFMPEG: ffmpegPath() },
+  });
 }
