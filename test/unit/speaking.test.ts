@@ -111,18 +111,26 @@ test('a muted talker beside the speaker is not speaking; the speaker is', () => 
   assert.ok(total(speaker2) > 3 * total(muted2));
 });
 
-test('a mouth that moves all through its syllables, a fifth of a second before they are heard, is the speaker beside a muted talker', () => {
-  // its movement follows the loudness itself more than the loudness change
-  const moving = (speech: (tMs: number) => number, seed: number): SpeakingFace => {
+test('over many pairs with noisy mouth measures, the speaker gets the speech and the muted talker hardly any', () => {
+  // each mouth's measure follows its own loudness, 60 ms ahead (a mouth open through a vowel
+  // moves the pixels as long as it sounds), plus measurement noise of ±0.2 (small faces, compression)
+  const measured = (speech: (tMs: number) => number, seed: number): SpeakingFace => {
     const f = face(0, still, seed);
-    const rnd = random(seed);
-    return { ...f, samples: f.samples.map((s) => ({ ...s, mouthMotion: { value: 0.4 * speech(s.timeMs - 33 + 200) + 0.05 * rnd(), overMs: 66 } })) };
+    const rnd = random(seed + 1);
+    return { ...f, samples: f.samples.map((s) => ({ ...s, mouthMotion: { value: Math.max(0, 0.05 + 0.4 * speech(s.timeMs - 33 + 60) + 0.4 * (rnd() - 0.5)), overMs: 66 } })) };
   };
-  const a = talking(12), b = talking(13);
-  const voice = voiceOf(a);
-  const [speaker, muted] = attributeSpeech([moving(a, 71), moving(b, 72)], voice);
-  assert.ok(total(speaker) >= 0.6 * speechTime(voice), `speaker: ${total(speaker)} ms of ${speechTime(voice)} ms`);
-  assert.ok(total(muted) <= 0.15 * speechTime(voice), `muted talker: ${total(muted)} ms of ${speechTime(voice)} ms`);
+  let speech = 0, speaker = 0, muted = 0;
+  for (let seed = 100; seed < 130; seed++) {
+    const a = talking(seed), b = talking(seed + 1000);
+    const voice = voiceOf(a);
+    const [s, m] = attributeSpeech([measured(a, seed * 7), measured(b, seed * 7 + 1)], voice);
+    speech += speechTime(voice);
+    speaker += total(s);
+    muted += total(m);
+  }
+  // the loudness change alone over 0–160 ms (the rule before) gives the speaker 0.79 of it here
+  assert.ok(speaker >= 0.9 * speech, `speaker: ${(speaker / speech).toFixed(2)} of the speech`);
+  assert.ok(muted <= 0.08 * speech, `muted talker: ${(muted / speech).toFixed(2)} of the speech`);
 });
 
 test('synchrony is the mean of the correlations with the loudness and with its change, each averaged over the lags', () => {
