@@ -350,7 +350,14 @@ class Converter {
         break;
       case 'prelu': {
         if (!alpha) throw new Error(`tfjs-to-onnx: ${node.op} ${node.name}: Prelu needs an alpha input`);
-        return { ...(this.binary(node, 'PRelu', x, alpha) as SymValue), otherLayout: undefined };
+        // Relu(x) + alpha·Min(x, 0), the same numbers as PRelu: onnxruntime's PRelu kernel
+        // branches on every element's sign, which a real image makes unpredictable (the mesh
+        // ran 2.5× slower on noise than on a patterned input); these three ops do not branch
+        const positive = this.b.add('Relu', [x.name], {}, base);
+        const negative: SymValue = { kind: 'tensor', name: this.b.add('Min', [x.name, this.scalar(`${base}/zero`, 0)], {}, base), shape: x.shape, layout: x.layout };
+        const scaled = this.binary(node, 'Mul', negative, alpha) as SymValue;
+        name = this.b.add('Add', [positive, scaled.name], {}, base);
+        return { kind: 'tensor', name, shape: scaled.shape, layout: scaled.layout };
       }
       default:
         throw new Error(`tfjs-to-onnx: unsupported activation ${activation} on ${node.op} ${node.name}`);
