@@ -9,6 +9,14 @@ import { API_KEY_PATTERN } from '../src/storage/api-keys.js';
 
 export const repoRoot = resolve(dirname(new URL(import.meta.url).pathname), '..');
 
+/** The shared benchmark folder (videos, clips, compose.mjs and the scorers), beside this checkout. */
+export const sharedBench = join(repoRoot, '..', 'shared', 'bench');
+
+/** A benchmark tool (a scorer): the one beside DIR's folder, else the shared benchmark's. */
+export function benchTool(dir: string, file: string): string | undefined {
+  return [join(dir, '..', file), join(sharedBench, file)].find((p) => existsSync(p));
+}
+
 export interface BenchSet {
   /** Folder of NAME.mp4|mov with NAME.truth.json. */
   dir: string;
@@ -21,8 +29,8 @@ export interface BenchSet {
 
 /** The benchmark videos (DIR, default ../shared/bench/public) and the scorer next to them. */
 export function benchSet(name: string, dirArg: string | undefined): BenchSet {
-  const dir = resolve(dirArg ?? join(repoRoot, '..', 'shared', 'bench', 'public'));
-  const scorer = [join(dir, '..', 'score.mjs'), join(repoRoot, '..', 'shared', 'bench', 'score.mjs')].find((p) => existsSync(p));
+  const dir = resolve(dirArg ?? join(sharedBench, 'public'));
+  const scorer = benchTool(dir, 'score.mjs');
   if (!existsSync(dir) || !scorer) {
     console.error(`bench:${name} needs the benchmark folder (${dir}) and its score.mjs`);
     process.exit(2);
@@ -151,7 +159,7 @@ export function speedClip(): string {
   const out = join(repoRoot, '.bench-out', 'speed-60s-1080p30.mp4');
   if (existsSync(out)) return out;
   mkdirSync(dirname(out), { recursive: true });
-  const clip = join(repoRoot, '..', 'shared', 'bench', 'clips', 'lp_d9.mp4');
+  const clip = join(sharedBench, 'clips', 'lp_d9.mp4');
   const photo = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api')), '..', 'demo', 'sample1.jpg');
   const input = existsSync(clip) ? ['-stream_loop', '-1', '-i', clip] : ['-loop', '1', '-framerate', '30', '-i', photo];
   execFileSync(ffmpegPath(), ['-v', 'error', '-y', ...input, '-t', '60', '-vf',
@@ -166,9 +174,8 @@ export function speedClip(): string {
  * compose.mjs; undefined without ../shared/bench.
  */
 export function multiFaceClip(): string | undefined {
-  const bench = join(repoRoot, '..', 'shared', 'bench');
-  const spec = join(bench, 'speed', 'long60_multi_1080p.spec.json');
-  if (!existsSync(spec) || !existsSync(join(bench, 'compose.mjs'))) return undefined;
+  const spec = join(sharedBench, 'speed', 'long60_multi_1080p.spec.json');
+  if (!existsSync(spec) || !existsSync(join(sharedBench, 'compose.mjs'))) return undefined;
   const out = join(repoRoot, '.bench-out', 'speed-long60_multi_1080p.mp4');
   if (existsSync(out)) return out;
   mkdirSync(dirname(out), { recursive: true });
@@ -185,9 +192,8 @@ export function multiFaceClip(): string | undefined {
 
 /** Builds the video a compose.mjs spec describes (and its truth, OUT.truth.json beside it) from the benchmark's clips. */
 export function compose(spec: string, outVideo: string): void {
-  const bench = join(repoRoot, '..', 'shared', 'bench');
-  execFileSync(process.execPath, [join(bench, 'compose.mjs'), spec, outVideo], {
+  execFileSync(process.execPath, [join(sharedBench, 'compose.mjs'), spec, outVideo], {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, CLIP_DIR: join(bench, 'clips'), FFMPEG: ffmpegPath() },
+    env: { ...process.env, CLIP_DIR: join(sharedBench, 'clips'), FFMPEG: ffmpegPath() },
   });
 }

@@ -5,11 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { compose, repoRoot } from './bench-common.js';
+import { compose, repoRoot, sharedBench } from './bench-common.js';
 
-const bench = join(repoRoot, '..', 'shared', 'bench');
-if (!existsSync(join(bench, 'compose.mjs'))) {
-  console.error(`bench:speaking-cases needs ${bench} (compose.mjs, clips/, score-speaking.mjs)`);
+if (!existsSync(join(sharedBench, 'compose.mjs'))) {
+  console.error(`bench:speaking-cases needs ${sharedBench} (compose.mjs, clips/, score-speaking.mjs)`);
   process.exit(2);
 }
 let status = 0;

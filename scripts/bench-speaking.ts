@@ -7,10 +7,10 @@ import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { baseName, benchSet, repoRoot as root } from './bench-common.js';
+import { baseName, benchSet, benchTool, repoRoot as root, sharedBench } from './bench-common.js';
 
 const run = promisify(execFile);
-const { dir, out, videos, score } = benchSet('speaking', process.argv[2] ?? join(root, '..', 'shared', 'bench', 'speaking'));
+const { dir, out, videos, score } = benchSet('speaking', process.argv[2] ?? join(sharedBench, 'speaking'));
 
 interface Span { start_time: number; end_time: number }
 interface Result { data: { face_data: { face_id: string; start_time: number; end_time: number; speaking?: Span[] }[]; rejected_faces: { speaking?: Span[] }[]; audio?: { present: boolean; speech: Span[] } } }
@@ -40,8 +40,7 @@ for (const v of videos) {
   console.log(`${v} ${((performance.now() - t0) / 1000).toFixed(1)} s  ${line}`);
 }
 
-// the scorer beside the folder, else the benchmark's (a folder of cases built elsewhere)
-const scorer = [join(dir, '..', 'score-speaking.mjs'), join(root, '..', 'shared', 'bench', 'score-speaking.mjs')].find((f) => existsSync(f));
+const scorer = benchTool(dir, 'score-speaking.mjs');
 let status = 0;
 if (scorer) {
   const r = spawnSync(process.execPath, [scorer, dir, out], { encoding: 'utf8' });

@@ -75,7 +75,8 @@ export function attributeSpeech(faces: readonly SpeakingFace[], voice: VoiceActi
     from: Math.max(0, Math.ceil((fromMs - voice.startMs) / voice.hopMs - 0.5)),
     to: Math.min(n, Math.ceil((toMs - voice.startMs) / voice.hopMs - 0.5)),
   });
-  const sounds = [loudness(voice.energy, rules.silenceLogPower), soundChange(voice.energy, rules.silenceLogPower)].map((x) => smooth(x, rules.smoothHops));
+  const level = loudness(voice.energy, rules.silenceLogPower);
+  const sounds = [level, soundChange(level)].map((x) => smooth(x, rules.smoothHops));
   const motions = faces.map((f) => smooth(mouthMovement(f.samples, voice, rules.maxSampleGapMs), rules.smoothHops));
   const lags = { from: Math.round(rules.minLagMs / voice.hopMs), to: Math.round(rules.maxLagMs / voice.hopMs) };
 
@@ -157,10 +158,10 @@ export function loudness(energy: Float32Array, silence: number): Float64Array {
   return Float64Array.from(energy, (e) => Math.max(e, silence));
 }
 
-/** How much the loudness changes at each hop: |L[i] - L[i-1]|, the loudness floored at silence. */
-export function soundChange(energy: Float32Array, silence: number): Float64Array {
-  const out = new Float64Array(energy.length);
-  for (let i = 1; i < energy.length; i++) out[i] = Math.abs(Math.max(energy[i], silence) - Math.max(energy[i - 1], silence));
+/** How much the loudness (as `loudness` gives it) changes at each hop: |L[i] - L[i-1]|. */
+export function soundChange(level: Float64Array): Float64Array {
+  const out = new Float64Array(level.length);
+  for (let i = 1; i < level.length; i++) out[i] = Math.abs(level[i] - level[i - 1]);
   return out;
 }
 

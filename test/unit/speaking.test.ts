@@ -137,7 +137,7 @@ test('synchrony is the mean of the correlations with the loudness and with its c
   const a = talking(14);
   const voice = voiceOf(a);
   const silence = SPEAKING_RULES.silenceLogPower;
-  const level = loudness(voice.energy, silence), change = soundChange(voice.energy, silence);
+  const level = loudness(voice.energy, silence), change = soundChange(level);
   // a mouth that moves with the loudness, 4 hops (128 ms) before it
   const mouth = Float64Array.from(level, (_, i) => level[Math.min(level.length - 1, i + 4)]);
   const window = { from: 10, to: 200 }, lags = { from: 0, to: 8 };
