@@ -79,7 +79,7 @@ export function buildTracks(observations: readonly FrameObservation[], videoEndM
       if (usedT.has(ti) || usedF.has(fi)) continue;
       usedT.add(ti);
       usedF.add(fi);
-      active[ti].points.push({ frame: obs.frame, timeMs: obs.timeMs, sighting: obs.faces[fi], ...(obs.fromKeyMs !== undefined && { fromKeyMs: obs.fromKeyMs }) });
+      active[ti].points.push(pointOf(obs, obs.faces[fi]));
     }
     const next: Track[] = [];
     active.forEach((t, ti) => {
@@ -87,10 +87,15 @@ export function buildTracks(observations: readonly FrameObservation[], videoEndM
       else done.push({ ...t, endMs: obs.timeMs });
     });
     obs.faces.forEach((f, fi) => {
-      if (!usedF.has(fi)) next.push({ points: [{ frame: obs.frame, timeMs: obs.timeMs, sighting: f }], endMs: videoEndMs });
+      if (!usedF.has(fi)) next.push({ points: [pointOf(obs, f)], endMs: videoEndMs });
     });
     active = next;
   }
   for (const t of active) done.push({ ...t, endMs: videoEndMs });
   return done.sort((a, b) => trackStart(a) - trackStart(b));
+}
+
+/** A sighting as a track point; the frame's distance from its keyframe comes along (a track's first point is often on the keyframe of a shot: its picture is the cheapest to cut). */
+function pointOf(obs: FrameObservation, sighting: FaceSighting): TrackPoint {
+  return { frame: obs.frame, timeMs: obs.timeMs, sighting, ...(obs.fromKeyMs !== undefined && { fromKeyMs: obs.fromKeyMs }) };
 }

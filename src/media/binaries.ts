@@ -104,6 +104,12 @@ export function showinfoFilter(): Promise<string> {
   return filter;
 }
 
+/** Asks this ffmpeg both questions the decoder needs (each one run, ~0.06 s) now, beside other work, so the decoder does not wait for them. */
+export function askFfmpegOptions(): void {
+  void passthroughSyncArgs();
+  void showinfoFilter();
+}
+
 /** Forget cached paths (tests that change the environment). */
 export function resetBinaryCache(): void {
   cache.clear();

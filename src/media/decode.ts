@@ -33,6 +33,8 @@ export interface DecodeOptions {
   pixelFormat?: 'rgb24' | 'yuv420p';
   /** Bytes of decoded frames held ahead of the consumer (at least two frames). Default 64 MB. */
   prefetchBytes?: number;
+  /** ffmpeg's decoding threads (default: ffmpeg's own choice, one more than the cores). */
+  threads?: number;
 }
 
 /**
@@ -43,7 +45,8 @@ export interface DecodeOptions {
  * the first): ffmpeg's `showinfo` filter logs every frame's pts on stderr just before the frame
  * is written to stdout, and the n-th log line is paired with the n-th frame.
  *
- * Every frame's `data` is a buffer of its own: the caller may keep it (no copy needed). ffmpeg's
+ * Every frame's `data` is a buffer of its own: the caller may keep it (no copy needed), or hand it
+ * back with `release()` when done, so the next frame is written there instead of in fresh memory. ffmpeg's
  * output is read by another thread (off-thread-process.ts), so a busy caller never stalls ffmpeg
  * on a full pipe; up to `prefetchBytes` of frames wait for the caller.
  *
@@ -66,13 +69,15 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
   const info = opts.info ?? (await probeVideo(path, { signal }));
   signal?.throwIfAborted();
 
+  // two questions to this ffmpeg (one run each, cached), asked at once
+  const [showinfo, syncArgs] = await Promise.all([showinfoFilter(), passthroughSyncArgs()]);
   const filters = [
     // One swscale pass (resize and convert to RGB): fast_bilinear costs least of the scalers
     // measured here on 1080p → 640×360, and the face models work on far smaller crops anyway.
     `scale=${width}:${height}:flags=fast_bilinear`,
     `format=${pixelFormat}`,
     // Last, so it sees exactly the frames that reach stdout.
-    await showinfoFilter(),
+    showinfo,
   ];
   const args = [
     '-nostdin', '-hide_banner', '-nostats',
@@ -81,11 +86,12 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
     ...UNTRUSTED_INPUT_OPTIONS,
     ...(opts.skipLoopFilter ? ['-skip_loop_filter', 'all'] : []),
     ...(opts.skipNonReference ? ['-skip_frame', 'noref'] : []),
+    ...(opts.threads ? ['-threads', String(opts.threads)] : []),
     '-i', localInput(path),
     '-map', info.streamIndex !== undefined ? `0:${info.streamIndex}` : '0:v:0',
     '-an', '-sn', '-dn',
     // No frame duplicated or dropped to force a constant rate.
-    ...(await passthroughSyncArgs()),
+    ...syncArgs,
     '-vf', filters.join(','),
     '-f', 'rawvideo', '-pix_fmt', pixelFormat,
     'pipe:1',
@@ -226,7 +232,13 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
       if (emitted > 0) lastIntervalMs = timeMs - prevTimeMs;
       prevPts = pts;
       prevTimeMs = timeMs;
-      const out: DecodedFrame = { index: emitted, timeMs, key: keys[emitted] === true, width, height, data };
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        child.recycle(data);
+      };
+      const out: DecodedFrame = { index: emitted, timeMs, key: keys[emitted] === true, width, height, data, release };
       emitted++;
       yield out;
     }

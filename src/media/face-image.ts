@@ -29,6 +29,8 @@ export interface CutFaceImageOptions {
   referenceFrame?: boolean;
   /** The frame at `timeMs` is a keyframe: it is decoded alone (a seek to just before it would start at the keyframe before). */
   keyframe?: boolean;
+  /** Cut at a lower CPU priority (run-tool.ts), beside an analysis that should not wait for it. */
+  background?: boolean;
 }
 
 /** The margin-enlarged box, rounded to whole pixels and clamped to the frame. */
@@ -81,7 +83,7 @@ export async function cutFaceImage(path: string, opts: CutFaceImageOptions): Pro
   ];
   await rm(outFile, { force: true });
   const timeoutMs = opts.timeoutMs ?? toolLimits().probeTimeoutMs;
-  const res = await runTool(ffmpegPath(), args, { timeoutMs, signal: opts.signal });
+  const res = await runTool(ffmpegPath(), args, { timeoutMs, signal: opts.signal, background: opts.background });
   const fault = toolFault('face image: ffmpeg', res, timeoutMs);
   if (fault) throw fault;
   if (res.exitCode !== 0) {

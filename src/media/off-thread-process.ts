@@ -18,6 +18,8 @@ export interface PipedProcess extends EventEmitter {
   exitCode: number | null;
   signalCode: NodeJS.Signals | null;
   kill(signal: NodeJS.Signals): void;
+  /** Gives a stdout block back to be filled again; it is detached here (unusable) from then on. */
+  recycle(block: Uint8Array): void;
 }
 
 /**
@@ -36,6 +38,9 @@ export function spawnOffThread(command: string, args: string[], blockBytes: numb
     signalCode: null as NodeJS.Signals | null,
     kill(signal: NodeJS.Signals) {
       worker.postMessage({ type: 'kill', signal });
+    },
+    recycle(block: Uint8Array) {
+      if (block.byteOffset === 0 && block.byteLength === block.buffer.byteLength) worker.postMessage({ type: 'recycle', data: block }, [block.buffer as ArrayBuffer]);
     },
   });
   stdout.on('pause', () => worker.postMessage({ type: 'pause' }));

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { getPriority, setPriority } from 'node:os';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ErrorCode, KirinError } from '../errors.ts';
@@ -93,7 +94,15 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Stop collecting stdout beyond this many bytes (the process keeps running). */
   maxStdoutBytes?: number;
+  /**
+   * Run it at a lower CPU priority (nice 10 above this process's): for work off the critical path, which then takes
+   * the CPU the decoder and the models leave idle instead of slowing them down.
+   */
+  background?: boolean;
 }
+
+/** How much nicer than this process background tools run (19 is the nicest). */
+const BACKGROUND_NICE = 10;
 
 const MAX_STDERR_CHARS = 64 * 1024;
 
@@ -108,6 +117,13 @@ export function runTool(bin: string, args: string[], opts: RunOptions): Promise<
       return;
     }
     const child = spawnTool(bin, args);
+    if (opts.background && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, Math.min(19, getPriority() + BACKGROUND_NICE));
+      } catch {
+        // not permitted here (or already gone): it runs at normal priority
+      }
+    }
     const out: Buffer[] = [];
     let outBytes = 0;
     let stderr = '';

@@ -40,6 +40,8 @@ export interface DecodedFrame {
   key: boolean;
   width: number;
   height: number;
-  /** width*height*3 bytes, RGB. The buffer may be reused after the consumer's next pull; copy to keep. */
+  /** The frame in the pixel format asked for, in a buffer of its own (the consumer may keep it). */
   data: Uint8Array;
+  /** Hands `data` back to the decoder to be filled again (it is unusable from then on); a frame never released is simply collected. */
+  release?: () => void;
 }

@@ -8,6 +8,7 @@ export interface BufferedFrame {
   height: number;
   /** The frame as decoded: planar yuv420p. */
   yuv: Uint8Array;
+  release?: () => void;
 }
 
 /**
@@ -22,10 +23,21 @@ export class FrameRing {
     this.frames = new Array(capacity);
   }
 
-  /** Keeps the frame, buffer and all (the decoder gives every frame a buffer of its own). */
-  push(index: number, timeMs: number, cutBefore: boolean, width: number, height: number, yuv: Uint8Array): BufferedFrame {
-    const frame = { index, timeMs, cutBefore, width, height, yuv };
-    this.frames[index % this.capacity] = frame;
+  /**
+   * Keeps the frame, buffer and all (the decoder gives every frame a buffer of its own). The frame
+   * it pushes out is released (its buffer goes back to the decoder), so nothing may hold on to a
+   * frame's pixels longer than the ring does.
+   */
+  push(index: number, timeMs: number, cutBefore: boolean, width: number, height: number, yuv: Uint8Array, release?: () => void): BufferedFrame {
+    const slot = index % this.capacity;
+    const old = this.frames[slot];
+    if (old) {
+      const cached = this.rgbCache.findIndex((c) => c.index === old.index);
+      if (cached >= 0) this.rgbCache.splice(cached, 1);
+      old.release?.();
+    }
+    const frame = { index, timeMs, cutBefore, width, height, yuv, release };
+    this.frames[slot] = frame;
     return frame;
   }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { AnalysisConfig } from '../analysis/config.js';
 import type { BestView, FaceSighting } from '../analysis/types.js';
 import { DEFAULT_ENGINE, type EngineConfig } from '../config.js';
+import { askFfmpegOptions } from '../media/binaries.js';
 import { cutFaceImage } from '../media/face-image.js';
 import { frameTimes } from '../media/frame-times.js';
 import type { VideoInfo } from '../media/types.js';
@@ -47,6 +48,7 @@ export interface IdentifiedVideo {
 
 /** Validates a local video file, analyses it and cuts a picture of every usable face. */
 export async function identifyFile(path: string, opts: IdentifyFileOptions): Promise<IdentifiedVideo> {
+  askFfmpegOptions();
   const info = await validateVideoFile(path);
   opts.signal?.throwIfAborted();
   // the models load (once per process; ~1 s of work on this thread) while ffmpeg starts decoding:
@@ -59,7 +61,7 @@ export async function identifyFile(path: string, opts: IdentifyFileOptions): Pro
   const sampling = { ...engine.sampling, ...opts.sampling };
   await mkdir(opts.outDir, { recursive: true });
   const batch = randomUUID().slice(0, 8);
-  const cut = (view: BestView, file: string) =>
+  const cut = (view: BestView, file: string, background = false) =>
     cutFaceImage(path, {
       timeMs: view.timeMs,
       box: pictureBox(view.sighting, info),
@@ -68,8 +70,10 @@ export async function identifyFile(path: string, opts: IdentifyFileOptions): Pro
       signal: opts.signal,
       referenceFrame: sampling.skipNonReference,
       keyframe: view.fromKeyMs === 0,
+      background,
     });
-  const early = new EarlyPictures(cut, (n) => join(opts.outDir, `face_${batch}_early${n}.jpg`));
+  // cut beside the analysis, so at a lower priority: the analysis is what the task waits for
+  const early = new EarlyPictures((view, file) => cut(view, file, true), (n) => join(opts.outDir, `face_${batch}_early${n}.jpg`));
   try {
     const analysis = await analyzeVideo(path, info, models, {
       config: { ...engine.analysis, ...opts.config },

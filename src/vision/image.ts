@@ -51,6 +51,8 @@ export class LazyRgbImage implements RgbImage {
 
   /** Converts the rows `box` (pixels; may reach outside the image) covers, whole rows; all of them without a box. */
   ready(box?: Box): this {
+    // a frame whose buffer went back to the decoder (frame-ring.ts) would silently read as black
+    if (this.yuv.byteLength === 0) throw new Error('frame buffer was released');
     const from = box ? Math.max(0, Math.floor(box.y) - 1) : 0;
     const to = box ? Math.min(this.height, Math.ceil(box.y + box.height) + 2) : this.height;
     let y = from;

@@ -45,6 +45,19 @@ describe('decodeFrames', () => {
   });
   after(() => tmp.cleanup());
 
+  it('frames handed back are filled again with the right pixels, and are unusable once handed back', async () => {
+    const kept = await decodeAll(cfr, { width: 80, height: 60, pixelFormat: 'yuv420p' });
+    const copies: Uint8Array[] = [];
+    for await (const f of decodeFrames(cfr, { width: 80, height: 60, pixelFormat: 'yuv420p', threads: 1 })) {
+      copies.push(Uint8Array.from(f.data));
+      f.release?.();
+      assert.equal(f.data.byteLength, 0, 'handed back: detached here');
+      f.release?.();
+    }
+    assert.equal(copies.length, kept.length);
+    copies.forEach((c, i) => assert.deepEqual(c, kept[i].data, `frame ${i}`));
+  });
+
   it('constant 30 fps: every frame once, frame i at round(i·1000/30), at the requested size', async () => {
     const frames = await decodeAll(cfr, { width: 80, height: 60 });
     assert.equal(frames.length, 60);

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { getPriority } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { decodeFrames } from '../../src/media/decode.ts';
 import { probeVideo } from '../../src/media/probe.ts';
+import { runTool } from '../../src/media/run-tool.ts';
 import { makeSegmentsVideo, makeTempDir, sampleImage, type TempDir } from '../helpers/make-video.ts';
 
 /** Standard deviation of a frame's bytes: ~0 for a flat gray frame. */
@@ -45,5 +47,20 @@ describe('makeSegmentsVideo (test helper)', () => {
     const diff = (a: Uint8Array, b: Uint8Array) => a.reduce((acc, v, i) => acc + Math.abs(v - b[i]), 0) / a.length;
     assert.ok(diff(decoded[5].data, decoded[9].data) < 4, 'a still segment repeats one picture');
     assert.ok(diff(decoded[9].data, decoded[10].data) > 20, 'the pair segment starts on frame 10');
+  });
+});
+
+describe('runTool', () => {
+  // field 19 of /proc/PID/stat is the nice value; the shell reads its own after the parent set it
+  const niceOf = async (background: boolean) => {
+    const r = await runTool('/bin/sh', ['-c', 'sleep 0.3; cut -d" " -f19 /proc/$$/stat'], { timeoutMs: 10_000, background });
+    assert.equal(r.exitCode, 0, r.stderr);
+    return Number(r.stdout.toString().trim());
+  };
+
+  it('runs a background tool at a lower CPU priority (nice 10 above this process), others at this one', async () => {
+    const own = getPriority();
+    assert.equal(await niceOf(false), own);
+    assert.equal(await niceOf(true), Math.min(19, own + 10));
   });
 });

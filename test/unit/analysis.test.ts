@@ -205,4 +205,14 @@ describe('the picture view', () => {
     assert.equal(best.timeMs, frameMs(60));
     assert.equal(best.fromKeyMs, frameMs(30));
   });
+
+  it("says a view on the face's first frame is on a keyframe, when it is (so its picture is cut from that frame alone)", () => {
+    // the face appears on a keyframe, clearest there; frames after it are farther from that keyframe
+    const obs = frames(0, 90, (f) => [face(100, { box: { x: 100, y: 100, width: f === 0 ? 200 : 150, height: 200 } })], 3).map(
+      (o): FrameObservation => ({ ...o, fromKeyMs: frameMs(o.frame) }),
+    );
+    const best = analyzeObservations({ observations: obs, videoEndMs: frameMs(90) }, cfg).faces[0].best;
+    assert.equal(best.timeMs, 0);
+    assert.equal(best.fromKeyMs, 0);
+  });
 });

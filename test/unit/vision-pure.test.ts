@@ -77,6 +77,28 @@ describe('frames', () => {
     assert.equal(ring.rgb(3).ready().data[0], (30 * 298 + 128) >> 8);
   });
 
+  it('the ring hands a frame it pushes out back to the decoder, and forgets its RGB', () => {
+    const ring = new FrameRing(2);
+    const released: number[] = [];
+    const push = (i: number) => ring.push(i, i * 33, false, 2, 2, new Uint8Array([16, 16, 16, 16, 128, 128]), () => released.push(i));
+    push(0);
+    push(1);
+    ring.rgb(0).ready();
+    assert.deepEqual(released, []);
+    push(2);
+    assert.deepEqual(released, [0]);
+    assert.throws(() => ring.rgb(0), /no longer buffered/, 'the RGB of a frame pushed out is not served from the cache');
+    push(3);
+    assert.deepEqual(released, [0, 1]);
+  });
+
+  it('a frame whose buffer went back to the decoder is not read as black', () => {
+    const yuv = new Uint8Array(6);
+    const image = new LazyRgbImage(yuv, 2, 2);
+    structuredClone(yuv.buffer, { transfer: [yuv.buffer] });
+    assert.throws(() => image.ready(), /released/);
+  });
+
   it('a lazily converted frame converts the rows asked for, as the whole conversion does', () => {
     const w = 8, h = 10;
     const yuv = Uint8Array.from({ length: (w * h * 3) / 2 }, (_, i) => 16 + ((i * 37) % 220));
