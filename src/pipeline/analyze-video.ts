@@ -10,6 +10,7 @@ import { squareTiles } from '../vision/geometry.js';
 import type { FaceModels } from '../vision/models.js';
 import { detectVoice, loadVoiceModel } from '../vision/voice-activity.js';
 import { CutDetector } from '../vision/scene-cut.js';
+import { lowerAnalysisPriority } from './analysis-priority.js';
 import { FaceObserver, type LumaPair } from './face-observer.js';
 import { MAX_SKIPPED, followFaces } from './follow-faces.js';
 import { FrameRing, type BufferedFrame } from './frame-ring.js';
@@ -91,7 +92,8 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
   });
   // asking for the first frame starts ffmpeg, which decodes ahead while the models finish loading
   const firstFrame = decoder.next();
-  firstFrame.catch(() => undefined);
+  // ffmpeg is running once a frame is out: from then on it goes before this thread
+  firstFrame.then(lowerAnalysisPriority, () => undefined);
   let observer: FaceObserver;
   try {
     // with a soundtrack, mouth movement (who is speaking) is read between each analysed frame and the decoded one before it
