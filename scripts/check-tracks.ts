@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { ffprobePath } from '../src/media/binaries.js';
 import type { TracksDocument } from '../src/pipeline/tracks-document.js';
-import { repoRoot } from './bench-common.js';
+import { repoRoot, sharedBench } from './bench-common.js';
 
 type Corners = [number, number, number, number];
 
@@ -31,7 +31,7 @@ interface TruthFace {
 const args = process.argv.slice(2);
 const keepAt = args.indexOf('--keep');
 const keep = keepAt >= 0 ? resolve(args.splice(keepAt, 2)[1]) : undefined;
-const dirs = (args.length ? args : [join(repoRoot, '..', 'shared', 'bench', 'public')]).map((d) => resolve(d));
+const dirs = (args.length ? args : [join(sharedBench, 'public')]).map((d) => resolve(d));
 const out = keep ?? mkdtempSync(join(tmpdir(), 'kirin-tracks-check-'));
 mkdirSync(out, { recursive: true });
 const bin = join(repoRoot, 'bin', 'kirin.js');

@@ -25,11 +25,12 @@ import { squareAround, squareTiles, type Box } from '../src/vision/geometry.ts';
 import type { RgbImage } from '../src/vision/image.ts';
 import type { ModelRunner } from '../src/vision/model-runner.ts';
 import { loadOnnxHumanModel, type OnnxHumanModel } from '../src/vision/onnx/onnx-models.ts';
+import { sharedBench } from './bench-common.ts';
 
 const args = process.argv.slice(2);
 const saveAt = args.indexOf('--save');
 const SAVE = saveAt >= 0 ? args.splice(saveAt, 2)[1] : undefined;
-const CLIP_DIR = args[0] ?? join(import.meta.dirname, '..', '..', 'shared', 'bench', 'clips');
+const CLIP_DIR = args[0] ?? join(sharedBench, 'clips');
 const LONG_SIDE = 640;
 const BURSTS = 6;
 const BURST = 4;

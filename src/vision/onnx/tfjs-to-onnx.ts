@@ -95,6 +95,7 @@ class Converter {
   private readonly byName: Map<string, TfjsNodeDef>;
   private readonly values = new Map<string, Value>();
   private readonly constInits = new Map<string, string>();
+  private readonly scalars = new Map<number, string>();
   private inputName?: string;
 
   constructor(nodes: readonly TfjsNodeDef[], private readonly weights: Map<string, DecodedWeight>) {
@@ -425,8 +426,14 @@ class Converter {
     return name;
   }
 
+  /** A float scalar initializer; one per value, shared by every node that reads it (the mesh's 28 PRelu layers read one zero). */
   private scalar(base: string, value: number): string {
-    return this.b.floatInit(base, [], Float32Array.of(value));
+    let name = this.scalars.get(value);
+    if (name === undefined) {
+      name = this.b.floatInit(base, [], Float32Array.of(value));
+      this.scalars.set(value, name);
+    }
+    return name;
   }
 }
 
