@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode, KirinError } from '../../src/errors.ts';
 import { decodeFrames, type DecodeOptions } from '../../src/media/decode.ts';
 import { probeVideo } from '../../src/media/probe.ts';
 import type { DecodedFrame } from '../../src/media/types.ts';
+import { processesMentioning } from '../helpers/processes.ts';
 import { ffmpeg, makeTempDir, makeVfrVideo, makeVideo, setRotation, type TempDir } from '../helpers/make-video.ts';
 
 async function decodeAll(path: string, opts: DecodeOptions): Promise<DecodedFrame[]> {
@@ -14,21 +14,6 @@ async function decodeAll(path: string, opts: DecodeOptions): Promise<DecodedFram
 }
 
 const cfrTimes = (n: number, fps: number, fromMs = 0) => Array.from({ length: n }, (_, i) => fromMs + Math.round((i * 1000) / fps));
-
-/** Pids of running processes whose command line mentions `needle` (Linux /proc). */
-function processesMentioning(needle: string): number[] {
-  const pids: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
-    try {
-      const cmd = readFileSync(`/proc/${d}/cmdline`, 'latin1');
-      if (cmd.includes(needle)) pids.push(Number(d));
-    } catch {
-      // process ended meanwhile
-    }
-  }
-  return pids;
-}
 
 async function waitForNoProcess(needle: string): Promise<void> {
   for (let i = 0; i < 50 && processesMentioning(needle).length; i++) await new Promise((r) => setTimeout(r, 20));

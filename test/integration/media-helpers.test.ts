@@ -58,9 +58,21 @@ describe('runTool', () => {
     return Number(r.stdout.toString().trim());
   };
 
+  for (const background of [false, true]) {
+    const how = background ? 'in the background' : 'in the foreground';
+    it(`${how}: exit code, stdout and stderr; killed at its time limit; a missing binary is ENOENT`, async () => {
+      const r = await runTool('/bin/sh', ['-c', 'echo out; echo err >&2; exit 3'], { timeoutMs: 10_000, background });
+      assert.deepEqual([r.exitCode, r.stdout.toString(), r.stderr, r.timedOut], [3, 'out\n', 'err\n', false]);
+      const hung = await runTool('/bin/sleep', ['5'], { timeoutMs: 300, background });
+      assert.deepEqual([hung.timedOut, hung.exitSignal], [true, 'SIGKILL']);
+      await assert.rejects(runTool('/nonexistent/ffmpeg', [], { timeoutMs: 10_000, background }), { code: 'ENOENT' });
+    });
+  }
+
   it('runs a background tool at a lower CPU priority (nice 10 above this process), others at this one', async () => {
     const own = getPriority();
     assert.equal(await niceOf(false), own);
     assert.equal(await niceOf(true), Math.min(19, own + 10));
   });
 });
+
