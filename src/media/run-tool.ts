@@ -1,8 +1,8 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { getPriority, setPriority } from 'node:os';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ErrorCode, KirinError } from '../errors.ts';
+import { lowerPriority } from '../priority.ts';
 import { findOnPath, isExecutableFile } from './binaries.ts';
 
 /**
@@ -117,13 +117,7 @@ export function runTool(bin: string, args: string[], opts: RunOptions): Promise<
       return;
     }
     const child = spawnTool(bin, args);
-    if (opts.background && child.pid !== undefined) {
-      try {
-        setPriority(child.pid, Math.min(19, getPriority() + BACKGROUND_NICE));
-      } catch {
-        // not permitted here (or already gone): it runs at normal priority
-      }
-    }
+    if (opts.background && child.pid !== undefined) lowerPriority(BACKGROUND_NICE, child.pid);
     const out: Buffer[] = [];
     let outBytes = 0;
     let stderr = '';

@@ -1,4 +1,4 @@
-import { getPriority, setPriority } from 'node:os';
+import { lowerPriority } from '../priority.js';
 
 /** How much nicer than it was the analysis thread runs once its decoder is going (19 is the nicest). */
 const ANALYSIS_NICE = 8;
@@ -17,9 +17,5 @@ let lowered = false;
 export function lowerAnalysisPriority(): void {
   if (lowered) return;
   lowered = true;
-  try {
-    setPriority(Math.min(19, getPriority() + ANALYSIS_NICE));
-  } catch {
-    // not allowed here: it runs on as it was
-  }
+  lowerPriority(ANALYSIS_NICE);
 }

@@ -75,4 +75,3 @@ describe('runTool', () => {
     assert.equal(await niceOf(true), Math.min(19, own + 10));
   });
 });
-
