@@ -15,6 +15,9 @@
 // sound it makes: it opens before a vowel is heard). The average, not the best of those lags: a
 // mouth moving at a syllable-like rhythm of its own lines up with any speech at some lag for a
 // few seconds, but not at all of them.
+// The mouth movement is correlated on a log scale: it is heavy-tailed (a head turning, or a jump in
+// the picture, moves the mouth region by 0.7 where talking moves it by 0.2–0.4), and on a log scale
+// one such moment does not decide a part, while the talking it interrupts still counts.
 // The part goes to the face with the strongest synchrony times the spread of its movement (how
 // much of the face's movement goes with the sound: a mouth that barely moves cannot be the one
 // whose every syllable is heard), if that face's synchrony is clear enough and its mouth moves;
@@ -28,6 +31,8 @@ export interface SpeakingFace {
 }
 
 export const SPEAKING_RULES = {
+  /** The mouth movement is correlated as log(movement + this): below any talking mouth's movement (0.1 and more), above a still picture's 0. */
+  movementFloor: 0.02,
   /** Mouth measures farther apart than this leave the hops between them unknown (too sparse to follow speech). */
   maxSampleGapMs: 200,
   /** Both signals are smoothed over this many hops on each side. */
@@ -55,6 +60,14 @@ export const SPEAKING_RULES = {
 
 export type SpeakingRules = typeof SPEAKING_RULES;
 
+/** One face's mouth on the voice's hops (NaN where unknown). */
+export interface MouthSignal {
+  /** The mouth movement, smoothed. */
+  movement: Float64Array;
+  /** log(movement + movementFloor), smoothed: what is correlated with the sound. */
+  logMovement: Float64Array;
+}
+
 /** What one face's mouth did over one part of the speech. */
 export interface PartJudgement {
   /** Correlation of the mouth movement with the sound signals, averaged over the lags searched and over the signals. */
@@ -77,7 +90,7 @@ export function attributeSpeech(faces: readonly SpeakingFace[], voice: VoiceActi
   });
   const level = loudness(voice.energy, rules.silenceLogPower);
   const sounds = [level, soundChange(level)].map((x) => smooth(x, rules.smoothHops));
-  const motions = faces.map((f) => smooth(mouthMovement(f.samples, voice, rules.maxSampleGapMs), rules.smoothHops));
+  const mouths = faces.map((f) => mouthSignal(mouthMovement(f.samples, voice, rules.maxSampleGapMs), rules));
   const lags = { from: Math.round(rules.minLagMs / voice.hopMs), to: Math.round(rules.maxLagMs / voice.hopMs) };
 
   for (const part of speechParts(voice.speech, faces, rules)) {
@@ -87,7 +100,7 @@ export function attributeSpeech(faces: readonly SpeakingFace[], voice: VoiceActi
       const centre = (part.startMs + part.endMs) / 2;
       const half = Math.max((part.endMs - part.startMs) / 2 + rules.marginMs, rules.windowMs / 2);
       const window = hops(Math.max(centre - half, f.startMs), Math.min(centre + half, f.endMs));
-      const j = judgePart(motions[k], sounds, window, hops(part.startMs, part.endMs), lags, rules.minCoverage);
+      const j = judgePart(mouths[k], sounds, window, hops(part.startMs, part.endMs), lags, rules.minCoverage);
       if (!j || j.motion < rules.minMotion || j.sync < rules.minSync) return;
       const score = j.sync * j.spread;
       if (score > bestScore) {
@@ -122,27 +135,36 @@ export function speechParts(speech: readonly TimeSpan[], faces: readonly { start
   return parts;
 }
 
+/** A face's mouth movement on the voice's hops as it is judged: smoothed, and on a log scale for the correlations. */
+export function mouthSignal(movement: Float64Array, rules: Pick<SpeakingRules, 'movementFloor' | 'smoothHops'>): MouthSignal {
+  return {
+    movement: smooth(movement, rules.smoothHops),
+    logMovement: smooth(movement.map((v) => Math.log(v + rules.movementFloor)), rules.smoothHops),
+  };
+}
+
 /**
- * One face over one part: the correlation of its mouth movement with each sound signal over the
- * window's hops (mouth[i - lag] against sound[i], averaged over the lags, then over the signals),
- * its mean movement over the hops where the part is heard and its movement's spread over the
- * window. Undefined when the mouth is known on too few of the window's hops.
+ * One face over one part: the correlation of its mouth movement (on the log scale) with each
+ * sound signal over the window's hops (mouth[i - lag] against sound[i], averaged over the lags,
+ * then over the signals), its mean movement over the hops where the part is heard and its
+ * movement's spread over the window. Undefined when the mouth is known on too few of the
+ * window's hops.
  */
 export function judgePart(
-  mouth: Float64Array,
+  mouth: MouthSignal,
   sounds: readonly Float64Array[],
   window: { from: number; to: number },
   heard: { from: number; to: number },
   lags: { from: number; to: number },
   minCoverage: number,
 ): PartJudgement | undefined {
-  const known = count(mouth, window.from, window.to);
+  const known = count(mouth.logMovement, window.from, window.to);
   if (known < Math.max(8, minCoverage * (window.to - window.from))) return undefined;
   let sync = 0;
   for (const sound of sounds) {
     let sum = 0, lagsKnown = 0;
     for (let lag = lags.from; lag <= lags.to; lag++) {
-      const c = correlation(mouth, sound, window, lag);
+      const c = correlation(mouth.logMovement, sound, window, lag);
       if (Number.isNaN(c)) continue;
       sum += c;
       lagsKnown++;
@@ -150,7 +172,7 @@ export function judgePart(
     if (!lagsKnown) return undefined;
     sync += sum / lagsKnown / sounds.length;
   }
-  return { sync, motion: mean(mouth, heard.from, heard.to), spread: Math.sqrt(variance(mouth, window.from, window.to)) };
+  return { sync, motion: mean(mouth.movement, heard.from, heard.to), spread: Math.sqrt(variance(mouth.movement, window.from, window.to)) };
 }
 
 /** The loudness at each hop, floored at silence (so room noise does not steer it). */
