@@ -1,7 +1,8 @@
 // npm run bench:speaking-cases — who is speaking on the composed check set of scripts/speaking-cases/:
-// builds each half's specs (tune/, check/) with ../shared/bench/compose.mjs into
-// .bench-out/speaking-cases/<half>/ (once; a spec newer than its video is built again), then runs
-// bench:speaking on each folder, which prints score-speaking.mjs's and score.mjs's summaries.
+// builds each set's specs (tune/, check/, and check2/, made after the method was last chosen)
+// with ../shared/bench/compose.mjs into .bench-out/speaking-cases/<set>/ (once; a spec newer than
+// its video is built again), then runs bench:speaking on each folder, which prints
+// score-speaking.mjs's and score.mjs's summaries.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ if (!existsSync(join(sharedBench, 'compose.mjs'))) {
   process.exit(2);
 }
 let status = 0;
-for (const half of ['tune', 'check']) {
+for (const half of ['tune', 'check', 'check2']) {
   const specs = join(repoRoot, 'scripts', 'speaking-cases', half);
   const dir = join(repoRoot, '.bench-out', 'speaking-cases', half);
   mkdirSync(dir, { recursive: true });
