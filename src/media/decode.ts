@@ -1,5 +1,5 @@
 import { ErrorCode, KirinError } from '../errors.ts';
-import { ffmpegPath, passthroughSyncArgs, showinfoFilter } from './binaries.ts';
+import { decoderOptions, ffmpegPath } from './binaries.ts';
 import { probeVideo } from './probe.ts';
 import { spawnOffThread } from './off-thread-process.ts';
 import { UNTRUSTED_INPUT_OPTIONS, localInput, stderrTail, toolCommand, toolFault, toolLimits } from './run-tool.ts';
@@ -69,8 +69,7 @@ export async function* decodeFrames(path: string, opts: DecodeOptions): AsyncGen
   const info = opts.info ?? (await probeVideo(path, { signal }));
   signal?.throwIfAborted();
 
-  // two questions to this ffmpeg (one run each, cached), asked at once
-  const [showinfo, syncArgs] = await Promise.all([showinfoFilter(), passthroughSyncArgs()]);
+  const { showinfo, syncArgs } = await decoderOptions();
   const filters = [
     // One swscale pass (resize and convert to RGB): fast_bilinear costs least of the scalers
     // measured here on 1080p → 640×360, and the face models work on far smaller crops anyway.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { AnalysisConfig } from '../analysis/config.js';
 import type { BestView, FaceSighting } from '../analysis/types.js';
 import { DEFAULT_ENGINE, type EngineConfig } from '../config.js';
-import { askFfmpegOptions } from '../media/binaries.js';
+import { decoderOptions } from '../media/binaries.js';
 import { cutFaceImage } from '../media/face-image.js';
 import { frameTimes } from '../media/frame-times.js';
 import type { VideoInfo } from '../media/types.js';
@@ -48,7 +48,8 @@ export interface IdentifiedVideo {
 
 /** Validates a local video file, analyses it and cuts a picture of every usable face. */
 export async function identifyFile(path: string, opts: IdentifyFileOptions): Promise<IdentifiedVideo> {
-  askFfmpegOptions();
+  // the decoder's questions to ffmpeg, answered while the file is validated
+  void decoderOptions();
   const info = await validateVideoFile(path);
   opts.signal?.throwIfAborted();
   // the models load (once per process; ~1 s of work on this thread) while ffmpeg starts decoding:
