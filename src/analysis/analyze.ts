@@ -4,7 +4,7 @@ import { joinPresences, presenceEnd, presenceStart, type Presence } from './iden
 import { dominantReason, longestUsable, stateSpans } from './intervals.js';
 import { groupPersons, meanAppearance } from './persons.js';
 import { buildTracks, type TrackPoint } from './tracker.js';
-import { attributeSpeech } from './speaking.js';
+import { attributeSpeech, type SpeakingFace } from './speaking.js';
 import type { AnalysisResult, AudioSummary, BestView, FaceSighting, FrameObservation, IdentifiedFace, RejectedFace, TimeSpan, VoiceActivity } from './types.js';
 import { judgeSighting } from './usability.js';
 
@@ -73,16 +73,23 @@ export function analyzeObservations(input: AnalyzeInput, cfg: AnalysisConfig): A
 
 /** Fills every face's speaking spans (over its whole presence) and says when any voice is heard in the video. */
 function attributeVoice(voice: VoiceActivity, accepted: Omit<IdentifiedFace, 'faceId'>[], rejected: RejectedFace[], videoEndMs: number): AudioSummary {
-  const faces = [
-    ...accepted.map((f) => ({ face: f, startMs: f.presentFromMs, endMs: f.presentToMs })),
-    ...rejected.map((f) => ({ face: f, startMs: f.startMs, endMs: f.endMs })),
-  ];
-  const spans = attributeSpeech(faces.map(({ face, startMs, endMs }) => ({ startMs, endMs, samples: face.timeline.samples })), voice);
-  faces.forEach(({ face }, i) => face.speaking.push(...spans[i]));
+  const spans = attributeSpeech(speakingFaces(accepted, rejected), voice);
+  [...accepted, ...rejected].forEach((face, i) => face.speaking.push(...spans[i]));
   const speech = voice.speech
     .map((s) => ({ startMs: Math.max(0, Math.round(s.startMs)), endMs: Math.min(videoEndMs, Math.round(s.endMs)) }))
     .filter((s) => s.endMs > s.startMs);
   return { present: true, speech };
+}
+
+/** The faces as whose voice is judged: accepted ones over their whole presence, then rejected ones. */
+export function speakingFaces(
+  accepted: readonly Pick<IdentifiedFace, 'presentFromMs' | 'presentToMs' | 'timeline'>[],
+  rejected: readonly Pick<RejectedFace, 'startMs' | 'endMs' | 'timeline'>[],
+): SpeakingFace[] {
+  return [
+    ...accepted.map((f) => ({ startMs: f.presentFromMs, endMs: f.presentToMs, samples: f.timeline.samples })),
+    ...rejected.map((f) => ({ startMs: f.startMs, endMs: f.endMs, samples: f.timeline.samples })),
+  ];
 }
 
 function points(p: Presence): TrackPoint[] {

@@ -78,11 +78,44 @@ export interface PartJudgement {
   spread: number;
 }
 
+/** One part of the speech and how each face present through all of it was judged over it. */
+export interface JudgedPart {
+  part: TimeSpan;
+  /** Faces (indexes into the faces judged) whose mouth is known over enough of the window. */
+  judged: { face: number; judgement: PartJudgement }[];
+}
+
 /** For each face, when its own voice is heard (ms, inside both the face's presence and the voice's speech). */
 export function attributeSpeech(faces: readonly SpeakingFace[], voice: VoiceActivity, rules: SpeakingRules = SPEAKING_RULES): TimeSpan[][] {
-  const n = voice.probability.length;
   const spans: TimeSpan[][] = faces.map(() => []);
-  if (n === 0 || voice.speech.length === 0 || faces.length === 0) return spans;
+  for (const { part, judged } of judgeParts(faces, voice, rules)) {
+    let best = -1, bestScore = -Infinity;
+    for (const { face, judgement: j } of judged) {
+      if (j.motion < rules.minMotion || j.sync < rules.minSync) continue;
+      const score = j.sync * j.spread;
+      if (score > bestScore) {
+        best = face;
+        bestScore = score;
+      }
+    }
+    if (best < 0) continue;
+    const f = faces[best];
+    const s = { startMs: Math.max(part.startMs, f.startMs), endMs: Math.min(part.endMs, f.endMs) };
+    const last = spans[best][spans[best].length - 1];
+    if (last && s.startMs - last.endMs < 1) last.endMs = s.endMs;
+    else spans[best].push(s);
+  }
+  return spans.map((list) => list.map((s) => ({ startMs: Math.round(s.startMs), endMs: Math.round(s.endMs) })).filter((s) => s.endMs > s.startMs));
+}
+
+/**
+ * The evidence the decision weighs: every part of the speech (speechParts) and, for each face
+ * present through all of it, its mouth over the part (judgePart), over the part and `marginMs`
+ * around it (at least `windowMs`, inside the face's presence).
+ */
+export function judgeParts(faces: readonly SpeakingFace[], voice: VoiceActivity, rules: SpeakingRules = SPEAKING_RULES): JudgedPart[] {
+  const n = voice.probability.length;
+  if (n === 0 || voice.speech.length === 0 || faces.length === 0) return [];
   // hops whose middle lies in [fromMs, toMs)
   const hops = (fromMs: number, toMs: number) => ({
     from: Math.max(0, Math.ceil((fromMs - voice.startMs) / voice.hopMs - 0.5)),
@@ -93,29 +126,18 @@ export function attributeSpeech(faces: readonly SpeakingFace[], voice: VoiceActi
   const mouths = faces.map((f) => mouthSignal(mouthMovement(f.samples, voice, rules.maxSampleGapMs), rules));
   const lags = { from: Math.round(rules.minLagMs / voice.hopMs), to: Math.round(rules.maxLagMs / voice.hopMs) };
 
-  for (const part of speechParts(voice.speech, faces, rules)) {
-    let best = -1, bestScore = -Infinity;
+  return speechParts(voice.speech, faces, rules).map((part) => {
+    const judged: JudgedPart['judged'] = [];
     faces.forEach((f, k) => {
       if (f.startMs > part.startMs || f.endMs < part.endMs) return;
       const centre = (part.startMs + part.endMs) / 2;
       const half = Math.max((part.endMs - part.startMs) / 2 + rules.marginMs, rules.windowMs / 2);
       const window = hops(Math.max(centre - half, f.startMs), Math.min(centre + half, f.endMs));
-      const j = judgePart(mouths[k], sounds, window, hops(part.startMs, part.endMs), lags, rules.minCoverage);
-      if (!j || j.motion < rules.minMotion || j.sync < rules.minSync) return;
-      const score = j.sync * j.spread;
-      if (score > bestScore) {
-        best = k;
-        bestScore = score;
-      }
+      const judgement = judgePart(mouths[k], sounds, window, hops(part.startMs, part.endMs), lags, rules.minCoverage);
+      if (judgement) judged.push({ face: k, judgement });
     });
-    if (best < 0) continue;
-    const f = faces[best];
-    const s = { startMs: Math.max(part.startMs, f.startMs), endMs: Math.min(part.endMs, f.endMs) };
-    const last = spans[best][spans[best].length - 1];
-    if (last && s.startMs - last.endMs < 1) last.endMs = s.endMs;
-    else spans[best].push(s);
-  }
-  return spans.map((list) => list.map((s) => ({ startMs: Math.round(s.startMs), endMs: Math.round(s.endMs) })).filter((s) => s.endMs > s.startMs));
+    return { part, judged };
+  });
 }
 
 /** The stretches of speech, cut where a face's presence starts or ends, long pieces cut into parts of about partMs. */

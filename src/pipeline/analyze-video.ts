@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { analyzeObservations } from '../analysis/analyze.js';
 import type { AnalysisConfig } from '../analysis/config.js';
-import type { AnalysisResult, FrameObservation } from '../analysis/types.js';
+import type { AnalysisResult, FrameObservation, VoiceActivity } from '../analysis/types.js';
 import { judgeSighting } from '../analysis/usability.js';
 import { decodeAudio, type AudioTrack } from '../media/audio.js';
 import { decodeFrames } from '../media/decode.js';
@@ -23,6 +23,8 @@ export interface VideoAnalysis {
   observations: FrameObservation[];
   /** The soundtrack, when it was asked for and the video has one. */
   audio: AudioTrack | null;
+  /** What the voice-activity model heard in it (undefined without a soundtrack). */
+  voice: VoiceActivity | undefined;
   analysisWidth: number;
   analysisHeight: number;
   /** Only frames other frames refer to were decoded (so every sighting is on such a frame). */
@@ -137,13 +139,15 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
     throw e;
   }
   const videoEndMs = followed.lastFrame ? videoEnd(followed.lastFrame.timeMs, info.durationMs, fps) : 0;
-  const result = analyzeObservations({ observations: followed.observations, videoEndMs, voice: await voice }, cfg);
+  const heard = await voice;
+  const result = analyzeObservations({ observations: followed.observations, videoEndMs, voice: heard }, cfg);
   const track = await audio;
   opts.onProgress?.(1);
   return {
     result,
     observations: followed.observations,
     audio: track,
+    voice: heard,
     analysisWidth: width,
     analysisHeight: height,
     skippedNonReference: sampling.skipNonReference,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attributeSpeech, judgePart, loudness, mouthSignal, soundChange, speechParts, SPEAKING_RULES, type SpeakingFace } from '../../src/analysis/speaking.ts';
+import { attributeSpeech, judgePart, judgeParts, loudness, mouthSignal, soundChange, speechParts, SPEAKING_RULES, type SpeakingFace } from '../../src/analysis/speaking.ts';
 import type { FaceSample, Point2, TimeSpan, VoiceActivity } from '../../src/analysis/types.ts';
 
 const HOP_MS = 32;
@@ -245,4 +245,21 @@ test('speaking stays inside the face presence', () => {
   const [spans] = attributeSpeech([{ ...f, startMs: 2000, endMs: 6000, samples: f.samples.filter((s) => s.timeMs >= 2000 && s.timeMs < 6000) }], voice);
   assert.ok(spans.length > 0);
   for (const s of spans) assert.ok(s.startMs >= 2000 && s.endMs <= 6000, `${s.startMs}-${s.endMs}`);
+});
+
+test('every part is judged for the faces present through all of it, and the speaker\'s own parts stand out', () => {
+  const a = talking(8), b = talking(9);
+  const voice = voiceOf(a);
+  const speaker = face(300, mouthOf(a), 71);
+  const muted = face(900, mouthOf(b), 72);
+  const late = { ...muted, startMs: 5000, samples: muted.samples.filter((s) => s.timeMs >= 5000) };
+  const parts = judgeParts([speaker, late], voice);
+  // the late face's arrival cuts the speech: parts before it and after it
+  assert.ok(parts.some(({ part }) => part.endMs <= 5000) && parts.some(({ part }) => part.startMs >= 5000), JSON.stringify(parts.map((p) => p.part)));
+  for (const { part, judged } of parts) {
+    assert.ok(judged.some((j) => j.face === 0), `the speaker is judged at ${part.startMs}`);
+    assert.equal(judged.some((j) => j.face === 1), part.startMs >= 5000, `the late face is judged only once it is there (${part.startMs}-${part.endMs})`);
+    const [own, other] = [0, 1].map((k) => judged.find((j) => j.face === k)?.judgement.sync);
+    if (other !== undefined) assert.ok(own! > other, `part ${part.startMs}: speaker ${own} against ${other}`);
+  }
 });
