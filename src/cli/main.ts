@@ -19,6 +19,9 @@ identify:
   Prints the result JSON of the identify-face API on stdout: data.face_data lists every
   usable face with face_id, start_time/end_time (ms) and face_image (a file:// URL of a
   JPEG under DIR, or under a new temporary folder when --out is not given).
+  Each face (and each of data.rejected_faces) has speaking: when its own voice is heard
+  (ms spans, [] when never), and data.audio says whether there is a soundtrack and when
+  any voice is heard in it; KIRIN_SPEAKING=0 skips the soundtrack (faster; no speaking).
   A progress bar is drawn on stderr when it is a terminal.
   --tracks OUT.json also writes every face's box, 5 keypoints and lip contour on every
   frame of the video (frames_ms; null where a face is absent; boxes smoothed, raw_boxes
