@@ -1,20 +1,45 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { TaskAdmission, type AdmissionLimits } from '../../src/api/task-admission.ts';
 import { TooManyRequests } from '../../src/api/too-many-requests.ts';
+import { migrate, openSqlite, type Db } from '../../src/storage/database.ts';
+import { kyselyRepositories, type Repositories } from '../../src/storage/repositories/index.ts';
 import type { TaskStatus } from '../../src/storage/schema.ts';
 import { InMemoryRepositories } from '../fakes/repositories.ts';
+import { makeTempDir, type TempDir } from '../helpers/make-video.ts';
 
 /**
- * Admission's rules over in-memory repositories (no database): the per-owner limit on pending and
- * processing tasks, the queue limit on pending ones, replays let through, 0 as no limit, and one
- * owner's creates taken one at a time while other owners' go on.
+ * Admission's rules: the per-owner limit on pending and processing tasks, the queue limit on
+ * pending ones, replays let through, 0 as no limit, and one owner's creates taken one at a time
+ * while other owners' go on. Every rule over the in-memory repositories (the fakes services are
+ * tested with) and over SQLite through Kysely (the counts admission reads are real queries there,
+ * and a burst must not slip between a count and an insert).
  */
 
 let seq = 0;
+let tmp: TempDir | undefined;
+const opened: Db[] = [];
+after(async () => {
+  await Promise.all(opened.map((db) => db.destroy()));
+  await tmp?.cleanup();
+});
 
-function setup(limits: AdmissionLimits) {
-  const repositories = new InMemoryRepositories();
+const backends: { name: string; open(): Promise<Repositories> }[] = [
+  { name: 'in-memory repositories', open: async () => new InMemoryRepositories() },
+  {
+    name: 'SQLite',
+    open: async () => {
+      tmp ??= await makeTempDir('kirin-admission-');
+      const db = openSqlite(tmp.file(`admission-${++seq}.db`));
+      opened.push(db);
+      await migrate(db);
+      return kyselyRepositories(db);
+    },
+  },
+];
+
+async function setup(backend: (typeof backends)[number], limits: AdmissionLimits) {
+  const repositories = await backend.open();
   const admission = new TaskAdmission(repositories, limits);
   const add = (owner: string, status: TaskStatus = 'pending', externalId: string | null = null) => {
     const id = `task_${String(++seq).padStart(6, '0')}`;
@@ -39,15 +64,15 @@ async function outcomes(calls: Array<Promise<unknown>>) {
   return { admitted: settled.filter((s) => s.status === 'fulfilled').length, refused: settled.filter((s) => s.status === 'rejected').length };
 }
 
-describe('TaskAdmission over in-memory repositories', () => {
+for (const backend of backends) describe(`TaskAdmission over ${backend.name}`, () => {
   it('an owner may have `activeTasksPerOwner` pending or processing: a burst of 30 with a limit of 3 admits exactly 3', async () => {
-    const { admission, slowCreate, repositories } = setup({ activeTasksPerOwner: 3, queuedTasks: 0 });
+    const { admission, slowCreate, repositories } = await setup(backend, { activeTasksPerOwner: 3, queuedTasks: 0 });
     assert.deepEqual(await outcomes(Array.from({ length: 30 }, () => admission.admit('burst', undefined, slowCreate('burst')))), { admitted: 3, refused: 27 });
     assert.equal(await repositories.tasks.countActive('burst'), 3);
   });
 
   it('finished tasks and other owners\' tasks do not count; the refusal is 429 014001401 with Retry-After 5 and says the numbers', async () => {
-    const { admission, add, slowCreate } = setup({ activeTasksPerOwner: 2, queuedTasks: 0 });
+    const { admission, add, slowCreate } = await setup(backend, { activeTasksPerOwner: 2, queuedTasks: 0 });
     await add('mixed', 'completed');
     await add('mixed', 'failed');
     await add('mixed', 'processing');
@@ -66,7 +91,7 @@ describe('TaskAdmission over in-memory repositories', () => {
   });
 
   it('a task that finishes makes room again', async () => {
-    const { admission, slowCreate, repositories } = setup({ activeTasksPerOwner: 1, queuedTasks: 0 });
+    const { admission, slowCreate, repositories } = await setup(backend, { activeTasksPerOwner: 1, queuedTasks: 0 });
     const first = await admission.admit('o', undefined, slowCreate('o'));
     await assert.rejects(admission.admit('o', undefined, slowCreate('o')), TooManyRequests);
     await repositories.tasks.claim(first, ['pending'], { process: 'test', now: 1 });
@@ -76,7 +101,7 @@ describe('TaskAdmission over in-memory repositories', () => {
   });
 
   it('the queue limit counts pending tasks of every owner (Retry-After 10); processing ones do not wait', async () => {
-    const { admission, add, slowCreate } = setup({ activeTasksPerOwner: 0, queuedTasks: 4 });
+    const { admission, add, slowCreate } = await setup(backend, { activeTasksPerOwner: 0, queuedTasks: 4 });
     await add('a', 'pending');
     await add('b', 'processing');
     await add('c', 'pending');
@@ -91,7 +116,7 @@ describe('TaskAdmission over in-memory repositories', () => {
   });
 
   it('a replayed external_task_id is let through at the limit (it creates nothing); a new one, or a replay of another owner\'s id, is not', async () => {
-    const { admission, slowCreate } = setup({ activeTasksPerOwner: 1, queuedTasks: 0 });
+    const { admission, slowCreate } = await setup(backend, { activeTasksPerOwner: 1, queuedTasks: 0 });
     await admission.admit('replayer', 'ext-1', slowCreate('replayer', 'ext-1'));
     let replayed = false;
     await admission.admit('replayer', 'ext-1', async () => {
@@ -100,19 +125,19 @@ describe('TaskAdmission over in-memory repositories', () => {
     assert.ok(replayed);
     await assert.rejects(admission.admit('replayer', 'ext-2', slowCreate('replayer', 'ext-2')), TooManyRequests);
     await assert.rejects(admission.admit('replayer', '', slowCreate('replayer')), TooManyRequests, 'an empty id is no replay');
-    const other = setup({ activeTasksPerOwner: 1, queuedTasks: 0 });
+    const other = await setup(backend, { activeTasksPerOwner: 1, queuedTasks: 0 });
     await other.add('owner-a', 'pending', 'shared');
     await other.add('owner-b', 'pending');
     await assert.rejects(other.admission.admit('owner-b', 'shared', other.slowCreate('owner-b', 'shared')), TooManyRequests);
   });
 
   it('0 is no limit', async () => {
-    const { admission, slowCreate } = setup({ activeTasksPerOwner: 0, queuedTasks: 0 });
+    const { admission, slowCreate } = await setup(backend, { activeTasksPerOwner: 0, queuedTasks: 0 });
     assert.deepEqual(await outcomes(Array.from({ length: 12 }, () => admission.admit('free', undefined, slowCreate('free')))), { admitted: 12, refused: 0 });
   });
 
   it('one owner\'s creates run one at a time, a failed one does not stop the next, and other owners do not wait', async () => {
-    const { admission } = setup({ activeTasksPerOwner: 0, queuedTasks: 0 });
+    const { admission } = await setup(backend, { activeTasksPerOwner: 0, queuedTasks: 0 });
     const order: string[] = [];
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
