@@ -81,7 +81,7 @@ function attributeVoice(voice: VoiceActivity, accepted: Omit<IdentifiedFace, 'fa
   return { present: true, speech };
 }
 
-/** The faces as whose voice is judged: accepted ones over their whole presence, then rejected ones. */
+/** The faces whose voice is looked for, in the order attributeSpeech answers in: accepted ones over their whole presence, then rejected ones. */
 export function speakingFaces(
   accepted: readonly Pick<IdentifiedFace, 'presentFromMs' | 'presentToMs' | 'timeline'>[],
   rejected: readonly Pick<RejectedFace, 'startMs' | 'endMs' | 'timeline'>[],
