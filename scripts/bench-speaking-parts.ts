@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { speakingFaces } from '../src/analysis/analyze.js';
 import { judgeParts } from '../src/analysis/speaking.js';
 import type { IdentifiedFace } from '../src/analysis/types.js';
-import { DEFAULT_ENGINE } from '../src/config.js';
+import { loadEngineConfig } from '../src/config.js';
 import { validateVideoFile } from '../src/media/validate.js';
 import { analyzeVideo } from '../src/pipeline/analyze-video.js';
 import { loadFaceModels } from '../src/vision/models.js';
@@ -31,6 +31,9 @@ if (!folders.length) {
   console.error(`bench:speaking-parts needs folders of videos with .truth.json files (default: ${join(sharedBench, 'speaking')})`);
   process.exit(2);
 }
+
+// the settings `kirin identify` runs with in this environment (KIRIN_EXACT_DECODE, KIRIN_MODEL_THREADS), speaking on
+const engine = loadEngineConfig(process.env);
 
 /** Result faces matched to true faces one to one by the overlap of their intervals, greatest first (as score-speaking.mjs does). */
 function matchTruth(faces: readonly IdentifiedFace[], truth: readonly TruthFace[]): Map<number, TruthFace> {
@@ -54,7 +57,6 @@ function matchTruth(faces: readonly IdentifiedFace[], truth: readonly TruthFace[
 async function scoreVideo(folder: string, video: string, truth: readonly TruthFace[]): Promise<Scored[]> {
   const path = join(folder, video);
   const info = await validateVideoFile(path);
-  const engine = DEFAULT_ENGINE;
   const analysis = await analyzeVideo(path, info, loadFaceModels({ threads: engine.modelThreads }), { config: engine.analysis, sampling: engine.sampling, audio: true });
   if (!analysis.voice) return [];
   const { faces, rejected } = analysis.result;

@@ -128,12 +128,13 @@ export function judgeParts(faces: readonly SpeakingFace[], voice: VoiceActivity,
 
   return speechParts(voice.speech, faces, rules).map((part) => {
     const judged: JudgedPart['judged'] = [];
+    const centre = (part.startMs + part.endMs) / 2;
+    const half = Math.max((part.endMs - part.startMs) / 2 + rules.marginMs, rules.windowMs / 2);
+    const heard = hops(part.startMs, part.endMs);
     faces.forEach((f, k) => {
       if (f.startMs > part.startMs || f.endMs < part.endMs) return;
-      const centre = (part.startMs + part.endMs) / 2;
-      const half = Math.max((part.endMs - part.startMs) / 2 + rules.marginMs, rules.windowMs / 2);
       const window = hops(Math.max(centre - half, f.startMs), Math.min(centre + half, f.endMs));
-      const judgement = judgePart(mouths[k], sounds, window, hops(part.startMs, part.endMs), lags, rules.minCoverage);
+      const judgement = judgePart(mouths[k], sounds, window, heard, lags, rules.minCoverage);
       if (judgement) judged.push({ face: k, judgement });
     });
     return { part, judged };
