@@ -6,7 +6,7 @@
  *   const { out } = await makeSegmentsVideo({ out: silent, segments: [{ seconds: 1, blank: true }, { seconds: 3, images: [b, c], fit: 0.8 }] });
  *   await addTalkingMouth({ video: out, out: talking, mouth: mouthInSegments('b', { slot: 'left', fit: 0.8 }), text: 'Hello there', fromMs: 1200 });
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { ffmpegPath } from '../../src/media/binaries.ts';
 import { personOnPhoto, type PersonName } from './face-photos.ts';
@@ -35,6 +35,16 @@ function portraitFace(name: PersonName): { side: number; face: [number, number, 
   const x0 = Math.max(0, Math.round(cx - side / 2)), y0 = Math.max(0, Math.round(cy - side / 2.4));
   return { side, face: [x - x0, y - y0, w, h] };
 }
+
+/** The `skip` option of a test that makes speech with espeak-ng: false when it is installed, else why the test is skipped. */
+export const skipWithoutEspeak: false | string = (() => {
+  try {
+    execFileSync('espeak-ng', ['--version'], { stdio: 'ignore' });
+    return false;
+  } catch {
+    return 'espeak-ng is not installed (apt-get install espeak-ng): speech is made with it at test time';
+  }
+})();
 
 const even = (n: number) => Math.max(2, Math.floor(n / 2) * 2);
 

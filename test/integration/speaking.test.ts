@@ -3,17 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { identifyFile } from '../../src/pipeline/identify-file.ts';
 import { portrait } from '../helpers/face-photos.ts';
+import { skipWithoutEspeak as skip } from '../helpers/talking-face.ts';
 import { ffmpeg, makeTempDir, type TempDir } from '../helpers/make-video.ts';
-
-const hasEspeak = (() => {
-  try {
-    execFileSync('espeak-ng', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const skip = hasEspeak ? false : 'espeak-ng is not installed (apt-get install espeak-ng): speech is made with it at test time';
 
 let tmp: TempDir;
 before(async () => {

@@ -4,17 +4,8 @@ import { after, before, test } from 'node:test';
 import { decodeAudio } from '../../src/media/audio.ts';
 import { probeVideo } from '../../src/media/probe.ts';
 import { detectVoice, loadVoiceModel } from '../../src/vision/voice-activity.ts';
+import { skipWithoutEspeak as skip } from '../helpers/talking-face.ts';
 import { ffmpeg, makeTempDir, probeJson, type TempDir } from '../helpers/make-video.ts';
-
-const hasEspeak = (() => {
-  try {
-    execFileSync('espeak-ng', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const skip = hasEspeak ? false : 'espeak-ng is not installed (apt-get install espeak-ng): speech is made with it at test time';
 
 let tmp: TempDir;
 before(async () => {
