@@ -1,29 +1,57 @@
-// npm run bench:speaking-parts [-- [--parts] DIR…] — how well the synchrony tells a face's own
-// voice from another's, part by part, as the decision sees it. For every video with a truth file
-// in each folder (default: ../shared/bench/speaking and the sets of scripts/speaking-cases/ that
-// bench:speaking-cases has built in .bench-out/speaking-cases/), runs the analysis, judges each
-// part of the speech for each face present (judgeParts) and labels the judgement by the truth:
-// "own" when the part is that face's voice for 80% of it or more, "other" when for 20% or less
-// (parts in between, where the voice changes hands, are left out). Prints the AUC of the
-// synchrony, and of synchrony × spread (what the decision ranks faces by), per folder and over
-// all: the chance that an own part scores above an other part. --parts lists every judgement.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+// npm run bench:speaking-parts [-- [--parts] [--rule NAME=VALUE …] DIR…] — who is speaking, judged
+// again and again over the same analyses: the evidence part by part, and the decision video by
+// video. For every video with a truth file in each folder (default: ../shared/bench/speaking and
+// the sets of scripts/speaking-cases/ that bench:speaking-cases has built in
+// .bench-out/speaking-cases/), runs the analysis once (kept in .bench-out/speaking-parts/analyses
+// until the video, the engine settings or the code before the speaking rules change), then:
+// - judges each part of the speech for each face present (judgeParts) and labels the judgement
+//   by the truth: "own" when the part is that face's voice for 80% of it or more, "other" when for
+//   20% or less (parts where the voice changes hands are left out); prints the AUC of the
+//   synchrony and of synchrony × spread (what the decision ranks faces by): the chance that an
+//   own part scores above an other part;
+// - decides who speaks (attributeSpeech) and scores it with the benchmark's score-speaking.mjs.
+// --rule NAME=VALUE replaces one of SPEAKING_RULES (src/analysis/speaking.ts) for this run, so a
+// rule can be tried over every set in seconds; --parts lists every judgement.
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { speakingFaces } from '../src/analysis/analyze.js';
-import { judgeParts } from '../src/analysis/speaking.js';
-import type { IdentifiedFace } from '../src/analysis/types.js';
+import { attributeSpeech, judgeParts, SPEAKING_RULES, type SpeakingFace, type SpeakingRules } from '../src/analysis/speaking.js';
+import type { TimeSpan, VoiceActivity } from '../src/analysis/types.js';
 import { loadEngineConfig } from '../src/config.js';
 import { validateVideoFile } from '../src/media/validate.js';
 import { analyzeVideo } from '../src/pipeline/analyze-video.js';
 import { loadFaceModels } from '../src/vision/models.js';
-import { baseName, repoRoot, sharedBench } from './bench-common.js';
+import { baseName, benchTool, repoRoot, sharedBench } from './bench-common.js';
 
 interface TruthFace { start_time: number; end_time: number; speaking?: { start_time: number; end_time: number }[] }
+/** What the speaking rules need of one analysis, and where each face is: kept between runs. */
+interface Analysis {
+  key: string;
+  voice: (Omit<VoiceActivity, 'probability' | 'energy'> & { probability: number[]; energy: number[] }) | null;
+  /** Accepted faces (interval and id, as the result gives them), then rejected ones, in speakingFaces' order. */
+  faces: (SpeakingFace & { faceId?: string; interval: TimeSpan })[];
+}
 interface Scored { folder: string; video: string; face: string; fromMs: number; toMs: number; share: number; sync: number; spread: number; motion: number }
 
 const args = process.argv.slice(2);
 const listParts = args.includes('--parts');
-const given = args.filter((a) => a !== '--parts');
+const rules: SpeakingRules = { ...SPEAKING_RULES };
+const given: string[] = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--parts') continue;
+  if (args[i] !== '--rule') {
+    given.push(args[i]);
+    continue;
+  }
+  const [name, value] = (args[++i] ?? '').split('=');
+  if (!(name in SPEAKING_RULES) || !Number.isFinite(Number(value))) {
+    console.error(`--rule NAME=VALUE: NAME one of ${Object.keys(SPEAKING_RULES).join(', ')}, VALUE a number`);
+    process.exit(2);
+  }
+  (rules as Record<string, number>)[name] = Number(value);
+}
 const folders = given.length
   ? given.map((d) => resolve(d))
   : [join(sharedBench, 'speaking'), ...['tune', 'check', 'check2'].map((s) => join(repoRoot, '.bench-out', 'speaking-cases', s))].filter((d) => existsSync(d));
@@ -31,19 +59,58 @@ if (!folders.length) {
   console.error(`bench:speaking-parts needs folders of videos with .truth.json files (default: ${join(sharedBench, 'speaking')})`);
   process.exit(2);
 }
+const changed = Object.entries(rules).filter(([k, v]) => v !== SPEAKING_RULES[k as keyof SpeakingRules]);
+if (changed.length) console.log(`rules changed: ${changed.map(([k, v]) => `${k}=${v}`).join(', ')}`);
 
 // the settings `kirin identify` runs with in this environment (KIRIN_EXACT_DECODE, KIRIN_MODEL_THREADS), speaking on
 const engine = loadEngineConfig(process.env);
+const out = join(repoRoot, '.bench-out', 'speaking-parts');
+const kept = join(out, 'analyses');
+mkdirSync(kept, { recursive: true });
+
+/** Everything the kept analyses depend on but the video: the engine settings and the code, except the speaking rules this script varies. */
+const codeKey = (() => {
+  // this script too: it decides what is kept of an analysis
+  const hash = createHash('sha256').update(JSON.stringify(engine)).update(readFileSync(new URL(import.meta.url)));
+  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  for (const file of walk(join(repoRoot, 'src')).filter((f) => f.endsWith('.ts') && !f.endsWith(join('analysis', 'speaking.ts'))).sort()) hash.update(file).update(readFileSync(file));
+  return hash.digest('hex');
+})();
+
+async function analysisOf(path: string): Promise<Analysis> {
+  const { size, mtimeMs } = statSync(path);
+  const key = createHash('sha256').update(`${codeKey} ${path} ${size} ${mtimeMs}`).digest('hex');
+  const file = join(kept, `${createHash('sha256').update(path).digest('hex').slice(0, 16)}.json`);
+  if (existsSync(file)) {
+    const a = JSON.parse(readFileSync(file, 'utf8')) as Analysis;
+    if (a.key === key) return a;
+  }
+  const info = await validateVideoFile(path);
+  const analysis = await analyzeVideo(path, info, loadFaceModels({ threads: engine.modelThreads }), { config: engine.analysis, sampling: engine.sampling, audio: true });
+  const { faces, rejected } = analysis.result;
+  const v = analysis.voice;
+  const a: Analysis = {
+    key,
+    voice: v ? { ...v, probability: [...v.probability], energy: [...v.energy] } : null,
+    faces: speakingFaces(faces, rejected).map((f, i) => ({
+      ...f,
+      samples: f.samples.map(({ timeMs, mouthMotion }) => ({ timeMs, mouthMotion })),
+      ...(i < faces.length ? { faceId: faces[i].faceId, interval: { startMs: faces[i].startMs, endMs: faces[i].endMs } } : { interval: { startMs: rejected[i - faces.length].startMs, endMs: rejected[i - faces.length].endMs } }),
+    })),
+  };
+  writeFileSync(file, JSON.stringify(a));
+  return a;
+}
 
 /** Result faces matched to true faces one to one by the overlap of their intervals, greatest first (as score-speaking.mjs does). */
-function matchTruth(faces: readonly IdentifiedFace[], truth: readonly TruthFace[]): Map<number, TruthFace> {
-  const overlap = (a: { start: number; end: number }, b: TruthFace) => {
-    const inter = Math.max(0, Math.min(a.end, b.end_time) - Math.max(a.start, b.start_time));
-    const union = Math.max(a.end, b.end_time) - Math.min(a.start, b.start_time);
+function matchTruth(faces: readonly { startMs: number; endMs: number }[], truth: readonly TruthFace[]): Map<number, TruthFace> {
+  const overlap = (a: { startMs: number; endMs: number }, b: TruthFace) => {
+    const inter = Math.max(0, Math.min(a.endMs, b.end_time) - Math.max(a.startMs, b.start_time));
+    const union = Math.max(a.endMs, b.end_time) - Math.min(a.startMs, b.start_time);
     return union > 0 ? inter / union : 0;
   };
   const pairs: [number, number, number][] = [];
-  truth.forEach((t, i) => faces.forEach((f, j) => pairs.push([overlap({ start: f.startMs, end: f.endMs }, t), i, j])));
+  truth.forEach((t, i) => faces.forEach((f, j) => pairs.push([overlap(f, t), i, j])));
   pairs.sort((a, b) => b[0] - a[0]);
   const truthOf = new Map<number, TruthFace>(), used = new Set<number>();
   for (const [v, i, j] of pairs) {
@@ -54,23 +121,33 @@ function matchTruth(faces: readonly IdentifiedFace[], truth: readonly TruthFace[
   return truthOf;
 }
 
-async function scoreVideo(folder: string, video: string, truth: readonly TruthFace[]): Promise<Scored[]> {
-  const path = join(folder, video);
-  const info = await validateVideoFile(path);
-  const analysis = await analyzeVideo(path, info, loadFaceModels({ threads: engine.modelThreads }), { config: engine.analysis, sampling: engine.sampling, audio: true });
-  if (!analysis.voice) return [];
-  const { faces, rejected } = analysis.result;
-  const truthOf = matchTruth(faces, truth);
-  const out: Scored[] = [];
-  for (const { part, judged } of judgeParts(speakingFaces(faces, rejected), analysis.voice)) {
+/** Judges every part (rows for the AUC) and decides who speaks (the result JSON score-speaking.mjs reads). */
+function judgeVideo(folder: string, video: string, a: Analysis, truth: readonly TruthFace[]): { rows: Scored[]; result: object } {
+  const accepted = a.faces.filter((f) => f.faceId !== undefined);
+  const span = (s: TimeSpan) => ({ start_time: s.startMs, end_time: s.endMs });
+  if (!a.voice) {
+    const result = { data: { face_data: accepted.map((f) => ({ face_id: f.faceId, ...span(f.interval), speaking: [] })), rejected_faces: a.faces.slice(accepted.length).map((f) => ({ ...span(f.interval), speaking: [] })) } };
+    return { rows: [], result };
+  }
+  const voice: VoiceActivity = { ...a.voice, probability: Float32Array.from(a.voice.probability), energy: Float32Array.from(a.voice.energy) };
+  const truthOf = matchTruth(accepted.map((f) => f.interval), truth);
+  const rows: Scored[] = [];
+  for (const { part, judged } of judgeParts(a.faces, voice, rules)) {
     for (const { face, judgement } of judged) {
       const t = truthOf.get(face);
       if (!t) continue; // a rejected or unmatched face: the truth says nothing of it
       const own = (t.speaking ?? []).reduce((s, x) => s + Math.max(0, Math.min(x.end_time, part.endMs) - Math.max(x.start_time, part.startMs)), 0);
-      out.push({ folder, video, face: faces[face].faceId, fromMs: part.startMs, toMs: part.endMs, share: own / (part.endMs - part.startMs), ...judgement });
+      rows.push({ folder, video, face: a.faces[face].faceId!, fromMs: part.startMs, toMs: part.endMs, share: own / (part.endMs - part.startMs), ...judgement });
     }
   }
-  return out;
+  const spans = attributeSpeech(a.faces, voice, rules);
+  const result = {
+    data: {
+      face_data: accepted.map((f, i) => ({ face_id: f.faceId, ...span(f.interval), speaking: spans[i].map(span) })),
+      rejected_faces: a.faces.slice(accepted.length).map((f, i) => ({ ...span(f.interval), speaking: spans[accepted.length + i].map(span) })),
+    },
+  };
+  return { rows, result };
 }
 
 /** The chance that a value drawn from `own` is above one drawn from `other` (ties count half). */
@@ -90,15 +167,25 @@ function summary(label: string, rows: readonly Scored[]): string {
 
 const all: Scored[] = [];
 for (const folder of folders) {
+  const label = folder.split('/').slice(-2).join('/');
+  const results = join(out, 'results', label.replace('/', '-'));
+  rmSync(results, { recursive: true, force: true });
+  mkdirSync(results, { recursive: true });
   const rows: Scored[] = [];
   for (const file of readdirSync(folder).filter((f) => f.endsWith('.truth.json')).sort()) {
     const doc = JSON.parse(readFileSync(join(folder, file), 'utf8')) as { video: string; faces: TruthFace[] };
     if (!doc.faces.some((f) => Array.isArray(f.speaking)) || !existsSync(join(folder, doc.video))) continue;
-    const scored = await scoreVideo(folder, doc.video, doc.faces);
-    if (listParts) for (const r of scored) console.log(`${baseName(r.video)} face ${r.face} ${Math.round(r.fromMs)}-${Math.round(r.toMs)} own ${r.share.toFixed(2)} sync ${r.sync.toFixed(3)} spread ${r.spread.toFixed(3)} motion ${r.motion.toFixed(3)}`);
-    rows.push(...scored);
+    const judged = judgeVideo(folder, doc.video, await analysisOf(join(folder, doc.video)), doc.faces);
+    writeFileSync(join(results, `${baseName(doc.video)}.json`), JSON.stringify(judged.result));
+    if (listParts) for (const r of judged.rows) console.log(`${baseName(r.video)} face ${r.face} ${Math.round(r.fromMs)}-${Math.round(r.toMs)} own ${r.share.toFixed(2)} sync ${r.sync.toFixed(3)} spread ${r.spread.toFixed(3)} motion ${r.motion.toFixed(3)}`);
+    rows.push(...judged.rows);
   }
-  console.log(summary(folder.split('/').slice(-2).join('/'), rows));
+  console.log(summary(label, rows));
+  const scorer = benchTool(folder, 'score-speaking.mjs');
+  if (scorer) {
+    const scored = spawnSync(process.execPath, [scorer, folder, results], { encoding: 'utf8' }).stdout.match(/^speaking F1.*$/m)?.[0];
+    console.log(`  ${scored ?? `score-speaking.mjs gave no summary for ${relative(repoRoot, results)}`}`);
+  }
   all.push(...rows);
 }
 if (folders.length > 1) console.log(summary('all', all));

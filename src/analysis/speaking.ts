@@ -27,7 +27,8 @@ import type { FaceSample, TimeSpan, VoiceActivity } from './types.js';
 export interface SpeakingFace {
   startMs: number;
   endMs: number;
-  samples: readonly FaceSample[];
+  /** What is read of each sample: when it was and how the mouth moved. */
+  samples: readonly Pick<FaceSample, 'timeMs' | 'mouthMotion'>[];
 }
 
 export const SPEAKING_RULES = {
@@ -215,7 +216,7 @@ export function soundChange(level: Float64Array): Float64Array {
  * the two frames it compared, and is linearly interpolated between measures close enough
  * together; NaN elsewhere.
  */
-export function mouthMovement(samples: readonly FaceSample[], voice: Pick<VoiceActivity, 'startMs' | 'hopMs' | 'probability'>, maxGapMs: number): Float64Array {
+export function mouthMovement(samples: SpeakingFace['samples'], voice: Pick<VoiceActivity, 'startMs' | 'hopMs' | 'probability'>, maxGapMs: number): Float64Array {
   const n = voice.probability.length;
   const out = new Float64Array(n).fill(NaN);
   const points = samples.flatMap((s) => (s.mouthMotion && Number.isFinite(s.mouthMotion.value) ? [{ t: s.timeMs - s.mouthMotion.overMs / 2, v: s.mouthMotion.value }] : [])).sort((a, b) => a.t - b.t);
