@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { speakingFaces } from '../src/analysis/analyze.js';
-import { attributeSpeech, judgeParts, SPEAKING_RULES, type SpeakingFace, type SpeakingRules } from '../src/analysis/speaking.js';
+import { decideSpeakers, judgeParts, SPEAKING_RULES, type SpeakingFace, type SpeakingRules } from '../src/analysis/speaking.js';
 import type { TimeSpan, VoiceActivity } from '../src/analysis/types.js';
 import { loadEngineConfig } from '../src/config.js';
 import { validateVideoFile } from '../src/media/validate.js';
@@ -72,8 +72,8 @@ mkdirSync(kept, { recursive: true });
 const codeKey = (() => {
   // this script too: it decides what is kept of an analysis
   const hash = createHash('sha256').update(JSON.stringify(engine)).update(readFileSync(new URL(import.meta.url)));
-  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
-  for (const file of walk(join(repoRoot, 'src')).filter((f) => f.endsWith('.ts') && !f.endsWith(join('analysis', 'speaking.ts'))).sort()) hash.update(file).update(readFileSync(file));
+  const src = join(repoRoot, 'src');
+  for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && f !== join('analysis', 'speaking.ts')).sort()) hash.update(file).update(readFileSync(join(src, file)));
   return hash.digest('hex');
 })();
 
@@ -92,11 +92,10 @@ async function analysisOf(path: string): Promise<Analysis> {
   const a: Analysis = {
     key,
     voice: v ? { ...v, probability: [...v.probability], energy: [...v.energy] } : null,
-    faces: speakingFaces(faces, rejected).map((f, i) => ({
-      ...f,
-      samples: f.samples.map(({ timeMs, mouthMotion }) => ({ timeMs, mouthMotion })),
-      ...(i < faces.length ? { faceId: faces[i].faceId, interval: { startMs: faces[i].startMs, endMs: faces[i].endMs } } : { interval: { startMs: rejected[i - faces.length].startMs, endMs: rejected[i - faces.length].endMs } }),
-    })),
+    faces: speakingFaces(faces, rejected).map((f, i) => {
+      const listed: { faceId?: string; startMs: number; endMs: number } = faces[i] ?? rejected[i - faces.length];
+      return { ...f, samples: f.samples.map(({ timeMs, mouthMotion }) => ({ timeMs, mouthMotion })), faceId: listed.faceId, interval: { startMs: listed.startMs, endMs: listed.endMs } };
+    }),
   };
   writeFileSync(file, JSON.stringify(a));
   return a;
@@ -124,15 +123,11 @@ function matchTruth(faces: readonly { startMs: number; endMs: number }[], truth:
 /** Judges every part (rows for the AUC) and decides who speaks (the result JSON score-speaking.mjs reads). */
 function judgeVideo(folder: string, video: string, a: Analysis, truth: readonly TruthFace[]): { rows: Scored[]; result: object } {
   const accepted = a.faces.filter((f) => f.faceId !== undefined);
-  const span = (s: TimeSpan) => ({ start_time: s.startMs, end_time: s.endMs });
-  if (!a.voice) {
-    const result = { data: { face_data: accepted.map((f) => ({ face_id: f.faceId, ...span(f.interval), speaking: [] })), rejected_faces: a.faces.slice(accepted.length).map((f) => ({ ...span(f.interval), speaking: [] })) } };
-    return { rows: [], result };
-  }
-  const voice: VoiceActivity = { ...a.voice, probability: Float32Array.from(a.voice.probability), energy: Float32Array.from(a.voice.energy) };
+  const voice: VoiceActivity | undefined = a.voice ? { ...a.voice, probability: Float32Array.from(a.voice.probability), energy: Float32Array.from(a.voice.energy) } : undefined;
+  const parts = voice ? judgeParts(a.faces, voice, rules) : [];
   const truthOf = matchTruth(accepted.map((f) => f.interval), truth);
   const rows: Scored[] = [];
-  for (const { part, judged } of judgeParts(a.faces, voice, rules)) {
+  for (const { part, judged } of parts) {
     for (const { face, judgement } of judged) {
       const t = truthOf.get(face);
       if (!t) continue; // a rejected or unmatched face: the truth says nothing of it
@@ -140,7 +135,8 @@ function judgeVideo(folder: string, video: string, a: Analysis, truth: readonly 
       rows.push({ folder, video, face: a.faces[face].faceId!, fromMs: part.startMs, toMs: part.endMs, share: own / (part.endMs - part.startMs), ...judgement });
     }
   }
-  const spans = attributeSpeech(a.faces, voice, rules);
+  const spans = decideSpeakers(a.faces, parts, rules);
+  const span = (s: TimeSpan) => ({ start_time: s.startMs, end_time: s.endMs });
   const result = {
     data: {
       face_data: accepted.map((f, i) => ({ face_id: f.faceId, ...span(f.interval), speaking: spans[i].map(span) })),

@@ -88,8 +88,16 @@ export interface JudgedPart {
 
 /** For each face, when its own voice is heard (ms, inside both the face's presence and the voice's speech). */
 export function attributeSpeech(faces: readonly SpeakingFace[], voice: VoiceActivity, rules: SpeakingRules = SPEAKING_RULES): TimeSpan[][] {
+  return decideSpeakers(faces, judgeParts(faces, voice, rules), rules);
+}
+
+/**
+ * The decision over judged parts (judgeParts): each part goes to the face with the strongest
+ * synchrony × spread whose synchrony is clear enough and whose mouth moves, or to nobody.
+ */
+export function decideSpeakers(faces: readonly SpeakingFace[], parts: readonly JudgedPart[], rules: SpeakingRules = SPEAKING_RULES): TimeSpan[][] {
   const spans: TimeSpan[][] = faces.map(() => []);
-  for (const { part, judged } of judgeParts(faces, voice, rules)) {
+  for (const { part, judged } of parts) {
     let best = -1, bestScore = -Infinity;
     for (const { face, judgement: j } of judged) {
       if (j.motion < rules.minMotion || j.sync < rules.minSync) continue;

@@ -48,8 +48,8 @@ export interface IdentifiedVideo {
 
 /** Validates a local video file, analyses it and cuts a picture of every usable face. */
 export async function identifyFile(path: string, opts: IdentifyFileOptions): Promise<IdentifiedVideo> {
-  // the decoder's questions to ffmpeg, answered while the file is validated
-  void decoderOptions();
+  // the decoder's questions to ffmpeg, answered while the file is validated (a missing ffmpeg fails in the decoder, which asks again)
+  decoderOptions().catch(() => undefined);
   const info = await validateVideoFile(path);
   opts.signal?.throwIfAborted();
   // the models load (once per process; ~1 s of work on this thread) while ffmpeg starts decoding:
