@@ -5,14 +5,14 @@ import type { AnalysisResult, FrameObservation, VoiceActivity } from '../analysi
 import { judgeSighting } from '../analysis/usability.js';
 import { decodeAudio, type AudioTrack } from '../media/audio.js';
 import { decodeFrames } from '../media/decode.js';
-import type { VideoInfo } from '../media/types.js';
+import type { DecodedFrame, VideoInfo } from '../media/types.js';
 import { squareTiles } from '../vision/geometry.js';
 import type { FaceModels } from '../vision/models.js';
 import { detectVoice, loadVoiceModel } from '../vision/voice-activity.js';
 import { CutDetector } from '../vision/scene-cut.js';
 import { lowerAnalysisPriority } from './analysis-priority.js';
 import { FaceObserver, type LumaPair } from './face-observer.js';
-import { MAX_SKIPPED, followFaces } from './follow-faces.js';
+import { MAX_SKIPPED, followFaces, tooSparseForLips } from './follow-faces.js';
 import { FrameRing, type BufferedFrame } from './frame-ring.js';
 import { DEFAULT_SAMPLING, type SamplingOptions } from './scheduler.js';
 import type { FrameMeta, ModelCalls } from './stages.js';
@@ -27,7 +27,7 @@ export interface VideoAnalysis {
   voice: VoiceActivity | undefined;
   analysisWidth: number;
   analysisHeight: number;
-  /** Only frames other frames refer to were decoded (so every sighting is on such a frame). */
+  /** Only frames other frames refer to were decoded (so every sighting is on such a frame); see analyzeVideo for when every frame is. */
   skippedNonReference: boolean;
   stats: {
     framesDecoded: number;
@@ -48,10 +48,20 @@ export interface AnalyzeVideoOptions {
   onProgress?: (fraction: number) => void;
   /** Told the faces of each shot that ended at a hard cut, as the analysis core sees that shot alone (see early-pictures.ts). */
   onShotFaces?: (faces: AnalysisResult['faces']) => void;
+  /** Told, before the first frame is analysed, whether only the frames other frames refer to are decoded (every sighting is then on such a frame). */
+  onDecoding?: (decoding: { skipNonReference: boolean }) => void;
 }
 
 /** While voice is heard, every face's lips are measured this often (15 a second: enough for syllables). */
-const LIP_EVERY_MS = 66;
+const LIP_EVERY_MS = 1000 / 15;
+/**
+ * Mouth movement is read between two frames about this far apart, whatever the frame rate (the
+ * decoded frame nearest to it): the movement grows with the time between them, so its scale and
+ * the rules that weigh it (speaking.ts) stay the same at 24, 25, 30 or 60 frames a second.
+ */
+const MOTION_SPAN_MS = 1000 / 15;
+/** The first frames the decoder gives out, from which it is judged whether the frames it leaves out are needed. */
+const PROBE_FRAMES = 9;
 
 /** Decoded frames ffmpeg may run ahead of the analysis (memory: at most this many bytes). */
 const PREFETCH_BYTES = 128 << 20;
@@ -80,25 +90,28 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
   const voice = audio.then(async (track) => (track ? detectVoice(await loadVoiceModel(), track) : undefined));
   voice.catch(() => undefined);
 
-  const decoder = decodeFrames(path, {
-    width,
-    height,
-    info,
-    signal: opts.signal,
-    pixelFormat: 'yuv420p',
-    skipLoopFilter: sampling.skipLoopFilter,
-    skipNonReference: sampling.skipNonReference,
-    // room for what ffmpeg decodes while the models load (~1 s), so it is not paused meanwhile
-    prefetchBytes: PREFETCH_BYTES,
-    threads: decodeThreads(),
-  });
+  const open = (skipNonReference: boolean) =>
+    decodeFrames(path, {
+      width,
+      height,
+      info,
+      signal: opts.signal,
+      pixelFormat: 'yuv420p',
+      skipLoopFilter: sampling.skipLoopFilter,
+      skipNonReference,
+      // room for what ffmpeg decodes while the models load (~1 s), so it is not paused meanwhile
+      prefetchBytes: PREFETCH_BYTES,
+      threads: decodeThreads(),
+    });
+  let skipNonReference = sampling.skipNonReference;
+  let decoder = open(skipNonReference);
   // asking for the first frame starts ffmpeg, which decodes ahead while the models finish loading
   const firstFrame = decoder.next();
   // ffmpeg is running once a frame is out: from then on it goes before this thread
   firstFrame.then(lowerAnalysisPriority, () => undefined);
   let observer: FaceObserver;
   try {
-    // with a soundtrack, mouth movement (who is speaking) is read between each analysed frame and the decoded one before it
+    // with a soundtrack, mouth movement (who is speaking) is read between each analysed frame and a decoded one ~67 ms before it
     observer = new FaceObserver(await models, (frame) => ring.rgb(frame), info.width / width, opts.audio && info.audio ? (frame) => lumaPairAt(ring, frame) : undefined);
   } catch (e) {
     await decoder.return(undefined);
@@ -109,8 +122,37 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
   let decoded = 0;
   let keyMs = 0;
   const expectedMs = Math.max(1, info.durationMs);
+  /**
+   * The decoded frames. Where a voice is heard and the frames other frames refer to come further
+   * apart than the lips are followed (every other frame at 24 or 25 frames a second: 12 a second),
+   * every frame is decoded instead, from the start: the first few frames, decoded while the voice
+   * model ran, tell. Those left-out frames are about half the decoding of a typical file, so a
+   * video without a voice, or with its reference frames close enough (30 frames a second and up),
+   * is decoded as before.
+   */
+  async function* decodedFrames(): AsyncGenerator<DecodedFrame> {
+    let source = resume(firstFrame, decoder, waited);
+    const head: DecodedFrame[] = [];
+    if (skipNonReference && opts.audio && info.audio && (await voice.then((v) => !!v?.speech.length, () => false))) {
+      for (let r; head.length < PROBE_FRAMES && !(r = await source.next()).done; ) head.push(r.value);
+      if (tooSparseForLips(head.map((f) => f.timeMs), LIP_EVERY_MS, 1000 / fps)) {
+        for (const f of head.splice(0)) f.release?.();
+        await source.return(undefined);
+        skipNonReference = false;
+        decoder = open(false);
+        source = resume(decoder.next(), decoder, waited);
+      }
+    }
+    opts.onDecoding?.({ skipNonReference });
+    try {
+      yield* head;
+      yield* source;
+    } finally {
+      await source.return(undefined);
+    }
+  }
   async function* frames(): AsyncGenerator<FrameMeta> {
-    for await (const frame of resume(firstFrame, decoder, waited)) {
+    for await (const frame of decodedFrames()) {
       decoded++;
       // the luma plane comes first in a yuv420p frame
       const cutBefore = cuts.push({ width, height, data: frame.data.subarray(0, width * height) }) && frame.index > 0;
@@ -150,7 +192,7 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
     voice: heard,
     analysisWidth: width,
     analysisHeight: height,
-    skippedNonReference: sampling.skipNonReference,
+    skippedNonReference: skipNonReference,
     stats: {
       framesDecoded: decoded,
       framesAnalysed: followed.observations.length,
@@ -171,16 +213,16 @@ function decodeThreads(): number {
   return Math.max(1, availableParallelism() - 1);
 }
 
-/** The frame's luma plane and that of the decoded frame before it (a few source frames back at most, as skipped frames leave gaps), unless a cut lies between. */
+/** The frame's luma plane and that of the decoded frame about MOTION_SPAN_MS before it, unless a cut lies between. */
 function lumaPairAt(ring: FrameRing, frame: number): LumaPair | undefined {
   const now = ring.get(frame);
-  if (now.cutBefore) return undefined;
-  for (let k = frame - 1; k >= frame - 4; k--) {
-    if (!ring.has(k)) continue;
-    const before = ring.get(k);
-    return { now: lumaOf(now), before: lumaOf(before), gapMs: now.timeMs - before.timeMs };
+  let before: BufferedFrame | undefined;
+  for (let k = frame - 1, later = now; k >= 0 && !later.cutBefore && ring.has(k); k--) {
+    const f = ring.get(k);
+    if (before && Math.abs(now.timeMs - f.timeMs - MOTION_SPAN_MS) >= Math.abs(now.timeMs - before.timeMs - MOTION_SPAN_MS)) break;
+    before = later = f;
   }
-  return undefined;
+  return before && { now: lumaOf(now), before: lumaOf(before), gapMs: now.timeMs - before.timeMs };
 }
 
 /** The luma plane comes first in a yuv420p frame. */

@@ -10,7 +10,7 @@ import type { LazyRgbImage } from '../vision/image.js';
 import type { FaceModels } from '../vision/models.js';
 import type { LookRequest, ModelCalls, Observer } from './stages.js';
 
-/** Two frames' luma planes at analysis size: the one looked at and the decoded frame before it, gapMs earlier. */
+/** Two frames' luma planes at analysis size: the one looked at and an earlier decoded frame of the same shot, gapMs before it. */
 export interface LumaPair {
   now: LumaImage;
   before: LumaImage;
@@ -31,7 +31,7 @@ export class FaceObserver implements Observer {
     private readonly models: FaceModels,
     private readonly imageOf: (frame: number) => LazyRgbImage,
     private readonly scale: number,
-    /** This frame's luma and the previous decoded frame's in the same shot, for mouth movement (undefined: not measured). */
+    /** This frame's luma and an earlier decoded frame's in the same shot, for mouth movement (undefined: not measured). */
     private readonly lumaPair?: (frame: number) => LumaPair | undefined,
   ) {}
 

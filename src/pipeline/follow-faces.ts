@@ -83,7 +83,15 @@ export async function followFaces(frames: AsyncIterable<FrameMeta>, observer: Ob
   let seen = 0;
   const speech = opts.lips ? await opts.lips.speech : [];
   const lipsDue = (t: number) => speech.some((s) => t >= s.startMs - LIP_MARGIN_MS && t < s.endMs + LIP_MARGIN_MS);
-  let lastLookMs = -Infinity;
+  // the lips are measured on a clock of everyMs: 15 a second at 24, 25, 30 or 60 frames a second
+  // (at 25: 80 and 40 ms apart in turn), so the mouth signal is sampled alike at every frame rate;
+  // a look before the clock is due (a sample the scheduler asked for) starts it again from there
+  let lipsNextMs = -Infinity;
+  const lipsClockDue = (t: number) => t >= lipsNextMs - opts.frameMs / 2;
+  const looked = (t: number) => {
+    if (!opts.lips) return;
+    lipsNextMs = lipsClockDue(t) ? Math.max(lipsNextMs + opts.lips.everyMs, t + opts.lips.everyMs - opts.frameMs) : t + opts.lips.everyMs;
+  };
   /** The picture when the whole frame was last searched. */
   let searchedPicture: Float32Array | undefined;
   let skipped = 0;
@@ -98,16 +106,16 @@ export async function followFaces(frames: AsyncIterable<FrameMeta>, observer: Ob
     let plan = scheduler.plan(frame);
     if (!plan) {
       // between samples, while voice is heard: the mesh on every followed face (mouth movement)
-      if (opts.lips && last && !frame.cutBefore && frame.timeMs - lastLookMs >= opts.lips.everyMs - opts.frameMs / 2 && lipsDue(frame.timeMs)) {
+      if (opts.lips && last && !frame.cutBefore && lipsClockDue(frame.timeMs) && lipsDue(frame.timeMs)) {
         const predicted = tracker.predict(frame.timeMs);
         if (predicted.length) {
           tracker.update(await lookAt(frame, predicted));
-          lastLookMs = frame.timeMs;
+          looked(frame.timeMs);
         }
       }
       continue;
     }
-    lastLookMs = frame.timeMs;
+    looked(frame.timeMs);
 
     if (last && frame.cutBefore && previous) {
       // the end of the old shot: its last frame, and several views of its faces for identity across the cut
@@ -157,4 +165,14 @@ export async function followFaces(frames: AsyncIterable<FrameMeta>, observer: Ob
     await refiner.range(last.frame, end.frame);
   }
   return { observations: store.all(), lastFrame: prev, framesSeen: seen };
+}
+
+/**
+ * Whether decoded frames at these times (ms, ascending: the first few the decoder gave out) come
+ * too far apart to follow the lips every `everyMs`: their typical (median) distance is more than
+ * `everyMs` and a quarter frame (timestamps are rounded).
+ */
+export function tooSparseForLips(timesMs: readonly number[], everyMs: number, frameMs: number): boolean {
+  const gaps = timesMs.slice(1).map((t, i) => t - timesMs[i]).sort((a, b) => a - b);
+  return gaps.length > 0 && gaps[Math.floor(gaps.length / 2)] > everyMs + frameMs / 4;
 }

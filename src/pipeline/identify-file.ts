@@ -62,6 +62,8 @@ export async function identifyFile(path: string, opts: IdentifyFileOptions): Pro
   const sampling = { ...engine.sampling, ...opts.sampling };
   await mkdir(opts.outDir, { recursive: true });
   const batch = randomUUID().slice(0, 8);
+  // whether the analysis decodes only the frames other frames refer to: set before its first frame, so before any picture is cut
+  let referenceFrames = sampling.skipNonReference;
   const cut = (view: BestView, file: string, background = false) =>
     cutFaceImage(path, {
       timeMs: view.timeMs,
@@ -69,7 +71,7 @@ export async function identifyFile(path: string, opts: IdentifyFileOptions): Pro
       outFile: file,
       info,
       signal: opts.signal,
-      referenceFrame: sampling.skipNonReference,
+      referenceFrame: referenceFrames,
       keyframe: view.fromKeyMs === 0,
       background,
     });
@@ -83,6 +85,9 @@ export async function identifyFile(path: string, opts: IdentifyFileOptions): Pro
       signal: opts.signal,
       onProgress: opts.onProgress,
       onShotFaces: (faces) => early.offer(faces.map((f) => f.best)),
+      onDecoding: (d) => {
+        referenceFrames = d.skipNonReference;
+      },
     });
     // each picture is one seek-and-decode by ffmpeg; two at a time keep both cores busy, the
     // longest decodes first (from their keyframe), so the short ones fill in beside them

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { analyzeObservations } from '../../src/analysis/analyze.js';
 import { DEFAULT_ANALYSIS_CONFIG as cfg } from '../../src/analysis/config.js';
 import { FaceTracker, missing, searchWindow } from '../../src/pipeline/face-tracker.js';
-import { followFaces, type FollowOptions } from '../../src/pipeline/follow-faces.js';
+import { followFaces, tooSparseForLips, type FollowOptions } from '../../src/pipeline/follow-faces.js';
 import { ObservationStore, Refiner } from '../../src/pipeline/refiner.js';
 import { DEFAULT_SAMPLING, Scheduler } from '../../src/pipeline/scheduler.js';
 import type { FaceSighting, FrameMeta, FrameObservation, LookRequest, Observer } from '../../src/pipeline/stages.js';
@@ -209,5 +209,41 @@ describe('followFaces over a scripted world', () => {
     assert.ok(within(2000, 4000) >= 30, `${within(2000, 4000)} looks in 2 s of speech`);
     assert.ok(within(0, 1000) <= 4 && within(5000, 6000) <= 4, 'the sampling rate alone away from the voice');
     assert.ok(followed.observations.every((o) => o.faces.length === 1));
+  });
+
+  it('follows the lips 15 times a second at 25 frames a second too: 80 and 40 ms apart in turn', async () => {
+    const observer = new ScriptedObserver(() => [{ id: 1, box: box(600) }]);
+    async function* at25(): AsyncGenerator<FrameMeta> {
+      for (let i = 0; i < 150; i++) yield { index: i, timeMs: i * 40, cutBefore: false };
+    }
+    const followed = await followFaces(at25(), observer, {
+      sampling: DEFAULT_SAMPLING,
+      width: 1920,
+      height: 1080,
+      frameMs: 40,
+      oldestAvailable: (newest) => newest - 200,
+      usable: () => true,
+      lips: { everyMs: 1000 / 15, speech: [{ startMs: 2000, endMs: 4000 }] },
+    });
+    const times = followed.observations.map((o) => o.timeMs).filter((t) => t >= 2000 && t < 4000);
+    const gaps = times.slice(1).map((t, i) => t - times[i]);
+    assert.ok(times.length >= 29 && times.length <= 32, `${times.length} looks in 2 s of speech`);
+    assert.ok(Math.max(...gaps) <= 80, `looks up to ${Math.max(...gaps)} ms apart`);
+  });
+});
+
+describe('tooSparseForLips', () => {
+  const every = 1000 / 15;
+  it('is true for reference frames every other frame at 25 fps, or every third at 30 fps', () => {
+    assert.equal(tooSparseForLips([0, 80, 160, 240, 320, 400, 480, 560, 640], every, 40), true);
+    assert.equal(tooSparseForLips([0, 100, 200, 300, 400, 500], every, 1000 / 30), true);
+  });
+  it('is false for every other frame at 30 fps (rounded times), every frame at 25 fps, or no frames to tell', () => {
+    assert.equal(tooSparseForLips([0, 67, 133, 200, 267, 333, 400, 467, 533], every, 1000 / 30), false);
+    assert.equal(tooSparseForLips([0, 40, 80, 120, 160], every, 40), false);
+    assert.equal(tooSparseForLips([0], every, 40), false);
+  });
+  it('goes by the typical distance: one long gap (a keyframe after an open GOP) does not decide', () => {
+    assert.equal(tooSparseForLips([0, 200, 240, 280, 320, 360, 400], every, 40), false);
   });
 });
