@@ -71,16 +71,17 @@ function thumbOf(boxes: readonly Box[]): Float32Array {
   return t;
 }
 
+const followOptions = (lips?: FollowOptions['lips'], frameMs = 1000 / FPS): FollowOptions => ({
+  sampling: DEFAULT_SAMPLING,
+  width: 1920,
+  height: 1080,
+  frameMs,
+  oldestAvailable: (newest) => newest - 200,
+  usable: () => true,
+  lips,
+});
 const follow = (observer: Observer, count: number, cuts: readonly number[] = [], lips?: FollowOptions['lips'], picture?: (frame: number) => Float32Array) =>
-  followFaces(scripted(count, cuts, picture), observer, {
-    sampling: DEFAULT_SAMPLING,
-    width: 1920,
-    height: 1080,
-    frameMs: 1000 / FPS,
-    oldestAvailable: (newest) => newest - 200,
-    usable: () => true,
-    lips,
-  });
+  followFaces(scripted(count, cuts, picture), observer, followOptions(lips));
 
 const box = (x: number, y = 400, side = 120): Box => ({ x, y, width: side, height: side });
 
@@ -216,15 +217,7 @@ describe('followFaces over a scripted world', () => {
     async function* at25(): AsyncGenerator<FrameMeta> {
       for (let i = 0; i < 150; i++) yield { index: i, timeMs: i * 40, cutBefore: false };
     }
-    const followed = await followFaces(at25(), observer, {
-      sampling: DEFAULT_SAMPLING,
-      width: 1920,
-      height: 1080,
-      frameMs: 40,
-      oldestAvailable: (newest) => newest - 200,
-      usable: () => true,
-      lips: { everyMs: 1000 / 15, speech: [{ startMs: 2000, endMs: 4000 }] },
-    });
+    const followed = await followFaces(at25(), observer, followOptions({ everyMs: 1000 / 15, speech: [{ startMs: 2000, endMs: 4000 }] }, 40));
     const times = followed.observations.map((o) => o.timeMs).filter((t) => t >= 2000 && t < 4000);
     const gaps = times.slice(1).map((t, i) => t - times[i]);
     assert.ok(times.length >= 29 && times.length <= 32, `${times.length} looks in 2 s of speech`);
