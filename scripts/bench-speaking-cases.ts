@@ -1,18 +1,31 @@
-// npm run bench:speaking-cases — who is speaking on the composed check set of scripts/speaking-cases/:
-// builds each set's specs (tune/, check/, and check2/, made after the method was last chosen)
-// with ../shared/bench/compose.mjs into .bench-out/speaking-cases/<set>/ (once; a spec newer than
-// its video is built again), then runs bench:speaking on each folder, which prints
-// score-speaking.mjs's and score.mjs's summaries.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+// npm run bench:speaking-cases [-- --fps N] — who is speaking on the composed check set of
+// scripts/speaking-cases/: builds each set's specs (tune/, check/, and check2/, made after the
+// method was last chosen) with ../shared/bench/compose.mjs into .bench-out/speaking-cases/<set>/
+// (once; a spec newer than its video is built again), then runs bench:speaking on each folder,
+// which prints score-speaking.mjs's and score.mjs's summaries.
+// With --fps N the benchmark's speaking/ folder and the three sets (all 30 fps) are first
+// re-encoded at N frames a second (x264 veryfast, with its B-frames; the sound copied) into
+// .bench-out/speaking-cases-<N>fps/, and those copies are run instead: how the method fares at
+// other frame rates (24 and 25 fps video shows only 12–12.5 reference frames a second).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ffmpegPath } from '../src/media/binaries.js';
 import { compose, repoRoot, sharedBench } from './bench-common.js';
 
 if (!existsSync(join(sharedBench, 'compose.mjs'))) {
   console.error(`bench:speaking-cases needs ${sharedBench} (compose.mjs, clips/, score-speaking.mjs)`);
   process.exit(2);
 }
-let status = 0;
+const { values } = parseArgs({ options: { fps: { type: 'string' } } });
+const fps = values.fps === undefined ? undefined : Number(values.fps);
+if (fps !== undefined && !(fps > 0 && fps <= 120)) {
+  console.error('usage: npm run bench:speaking-cases [-- --fps N]   (N: frames a second, up to 120)');
+  process.exit(2);
+}
+
+const folders: { name: string; dir: string }[] = [];
 for (const half of ['tune', 'check', 'check2']) {
   const specs = join(repoRoot, 'scripts', 'speaking-cases', half);
   const dir = join(repoRoot, '.bench-out', 'speaking-cases', half);
@@ -22,8 +35,29 @@ for (const half of ['tune', 'check', 'check2']) {
     if (existsSync(video) && statSync(video).mtimeMs >= statSync(join(specs, spec)).mtimeMs) continue;
     compose(join(specs, spec), video);
   }
-  console.log(`== ${half}/`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'bench-speaking.ts'), dir], { stdio: 'inherit' });
+  folders.push({ name: half, dir });
+}
+if (fps !== undefined) folders.unshift({ name: 'speaking', dir: join(sharedBench, 'speaking') });
+
+let status = 0;
+for (const { name, dir } of folders) {
+  const run = fps === undefined ? dir : reencoded(dir, join(repoRoot, '.bench-out', `speaking-cases-${fps}fps`, name), fps);
+  console.log(`== ${fps === undefined ? '' : `${fps} fps `}${name}/`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'bench-speaking.ts'), run], { stdio: 'inherit' });
   status ||= r.status ?? 1;
 }
 process.exit(status);
+
+/** The folder's videos at `rate` frames a second, with their truth files, in `out` (a video newer than its copy is encoded again). */
+function reencoded(dir: string, out: string, rate: number): string {
+  mkdirSync(out, { recursive: true });
+  for (const video of readdirSync(dir).filter((f) => f.endsWith('.mp4')).sort()) {
+    const truth = video.replace(/\.mp4$/, '.truth.json');
+    if (!existsSync(join(dir, truth))) continue;
+    copyFileSync(join(dir, truth), join(out, truth));
+    const copy = join(out, video);
+    if (existsSync(copy) && statSync(copy).mtimeMs >= statSync(join(dir, video)).mtimeMs) continue;
+    execFileSync(ffmpegPath(), ['-v', 'error', '-y', '-i', join(dir, video), '-r', String(rate), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-c:a', 'copy', copy], { stdio: 'inherit' });
+  }
+  return out;
+}
