@@ -18,12 +18,18 @@ if (!existsSync(join(sharedBench, 'compose.mjs'))) {
   console.error(`bench:speaking-cases needs ${sharedBench} (compose.mjs, clips/, score-speaking.mjs)`);
   process.exit(2);
 }
-const { values } = parseArgs({ options: { fps: { type: 'string' } } });
-const fps = values.fps === undefined ? undefined : Number(values.fps);
-if (fps !== undefined && !(fps > 0 && fps <= 120)) {
+const usage = () => {
   console.error('usage: npm run bench:speaking-cases [-- --fps N]   (N: frames a second, up to 120)');
   process.exit(2);
+};
+let fpsArg: string | undefined;
+try {
+  fpsArg = parseArgs({ options: { fps: { type: 'string' } } }).values.fps;
+} catch {
+  usage();
 }
+const fps = fpsArg === undefined ? undefined : Number(fpsArg);
+if (fps !== undefined && !(fps > 0 && fps <= 120)) usage();
 
 const folders: { name: string; dir: string }[] = [];
 for (const half of ['tune', 'check', 'check2']) {
