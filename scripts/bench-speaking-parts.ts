@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { speakingFaces } from '../src/analysis/analyze.js';
 import { decideSpeakers, judgeParts, SPEAKING_RULES, type SpeakingFace, type SpeakingRules } from '../src/analysis/speaking.js';
 import type { TimeSpan, VoiceActivity } from '../src/analysis/types.js';
@@ -35,21 +36,23 @@ interface Analysis {
 }
 interface Scored { folder: string; video: string; face: string; fromMs: number; toMs: number; share: number; sync: number; spread: number; motion: number }
 
-const args = process.argv.slice(2);
-const listParts = args.includes('--parts');
+const usage = (): never => {
+  console.error(`usage: npm run bench:speaking-parts [-- [--parts] [--rule NAME=VALUE …] DIR…]   (NAME one of ${Object.keys(SPEAKING_RULES).join(', ')}, VALUE a number)`);
+  process.exit(2);
+};
+const parsed = (() => {
+  try {
+    return parseArgs({ allowPositionals: true, options: { parts: { type: 'boolean' }, rule: { type: 'string', multiple: true } } });
+  } catch {
+    return usage();
+  }
+})();
+const listParts = parsed.values.parts === true;
+const given = parsed.positionals;
 const rules: SpeakingRules = { ...SPEAKING_RULES };
-const given: string[] = [];
-for (let i = 0; i < args.length; i++) {
-  if (args[i] === '--parts') continue;
-  if (args[i] !== '--rule') {
-    given.push(args[i]);
-    continue;
-  }
-  const [name, value] = (args[++i] ?? '').split('=');
-  if (!(name in SPEAKING_RULES) || !Number.isFinite(Number(value))) {
-    console.error(`--rule NAME=VALUE: NAME one of ${Object.keys(SPEAKING_RULES).join(', ')}, VALUE a number`);
-    process.exit(2);
-  }
+for (const rule of parsed.values.rule ?? []) {
+  const [name, value] = rule.split('=');
+  if (!(name in SPEAKING_RULES) || !Number.isFinite(Number(value))) usage();
   (rules as Record<string, number>)[name] = Number(value);
 }
 const folders = given.length
