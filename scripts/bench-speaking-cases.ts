@@ -1,9 +1,9 @@
 // npm run bench:speaking-cases [-- --fps N] — who is speaking on the composed check set of
-// scripts/speaking-cases/: builds each set's specs (tune/, check/, and check2/, made after the
-// method was last chosen) with ../shared/bench/compose.mjs into .bench-out/speaking-cases/<set>/
+// scripts/speaking-cases/: builds each set's specs (tune/, check/, and check2/ and check3/, each
+// written before a method change was scored on it) with ../shared/bench/compose.mjs into .bench-out/speaking-cases/<set>/
 // (once; a spec newer than its video is built again), then runs bench:speaking on each folder,
 // which prints score-speaking.mjs's and score.mjs's summaries.
-// With --fps N the benchmark's speaking/ folder and the three sets (all 30 fps) are first
+// With --fps N the benchmark's speaking/ folder and the sets (all 30 fps) are first
 // re-encoded at N frames a second (x264 veryfast, with its B-frames; the sound copied) into
 // .bench-out/speaking-cases-<N>fps/, and those copies are run instead: how the method fares at
 // other frame rates (24 and 25 fps video shows only 12–12.5 reference frames a second).
@@ -12,7 +12,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ffmpegPath } from '../src/media/binaries.js';
-import { compose, repoRoot, sharedBench } from './bench-common.js';
+import { SPEAKING_CASE_SETS, compose, repoRoot, sharedBench } from './bench-common.js';
 
 if (!existsSync(join(sharedBench, 'compose.mjs'))) {
   console.error(`bench:speaking-cases needs ${sharedBench} (compose.mjs, clips/, score-speaking.mjs)`);
@@ -32,7 +32,7 @@ const fps = fpsArg === undefined ? undefined : Number(fpsArg);
 if (fps !== undefined && !(fps > 0 && fps <= 120)) usage();
 
 const folders: { name: string; dir: string }[] = [];
-for (const half of ['tune', 'check', 'check2']) {
+for (const half of SPEAKING_CASE_SETS) {
   const specs = join(repoRoot, 'scripts', 'speaking-cases', half);
   const dir = join(repoRoot, '.bench-out', 'speaking-cases', half);
   mkdirSync(dir, { recursive: true });

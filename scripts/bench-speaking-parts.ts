@@ -24,7 +24,7 @@ import { loadEngineConfig } from '../src/config.js';
 import { validateVideoFile } from '../src/media/validate.js';
 import { analyzeVideo } from '../src/pipeline/analyze-video.js';
 import { loadFaceModels } from '../src/vision/models.js';
-import { baseName, benchTool, repoRoot, sharedBench } from './bench-common.js';
+import { SPEAKING_CASE_SETS, baseName, benchTool, repoRoot, sharedBench } from './bench-common.js';
 
 interface TruthFace { start_time: number; end_time: number; speaking?: { start_time: number; end_time: number }[] }
 /** What the speaking rules need of one analysis, and where each face is: kept between runs. */
@@ -57,7 +57,7 @@ for (const rule of parsed.values.rule ?? []) {
 }
 const folders = given.length
   ? given.map((d) => resolve(d))
-  : [join(sharedBench, 'speaking'), ...['tune', 'check', 'check2'].map((s) => join(repoRoot, '.bench-out', 'speaking-cases', s))].filter((d) => existsSync(d));
+  : [join(sharedBench, 'speaking'), ...SPEAKING_CASE_SETS.map((s) => join(repoRoot, '.bench-out', 'speaking-cases', s))].filter((d) => existsSync(d));
 if (!folders.length) {
   console.error(`bench:speaking-parts needs folders of videos with .truth.json files (default: ${join(sharedBench, 'speaking')})`);
   process.exit(2);
