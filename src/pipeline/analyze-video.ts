@@ -12,7 +12,8 @@ import { detectVoice, loadVoiceModel } from '../vision/voice-activity.js';
 import { CutDetector } from '../vision/scene-cut.js';
 import { lowerAnalysisPriority } from './analysis-priority.js';
 import { FaceObserver, type LumaPair } from './face-observer.js';
-import { MAX_SKIPPED, followFaces, tooSparseForLips } from './follow-faces.js';
+import { MAX_SKIPPED, followFaces } from './follow-faces.js';
+import { keepLipRate } from './lip-rate.js';
 import { FrameRing, type BufferedFrame } from './frame-ring.js';
 import { DEFAULT_SAMPLING, type SamplingOptions } from './scheduler.js';
 import type { FrameMeta, ModelCalls } from './stages.js';
@@ -48,7 +49,11 @@ export interface AnalyzeVideoOptions {
   onProgress?: (fraction: number) => void;
   /** Told the faces of each shot that ended at a hard cut, as the analysis core sees that shot alone (see early-pictures.ts). */
   onShotFaces?: (faces: AnalysisResult['faces']) => void;
-  /** Told, before the first frame is analysed, whether only the frames other frames refer to are decoded (every sighting is then on such a frame). */
+  /**
+   * Told, before the first frame is analysed, whether only the frames other frames refer to are
+   * decoded (every sighting is then on such a frame), and told again (false) if every frame is
+   * decoded from some point on.
+   */
   onDecoding?: (decoding: { skipNonReference: boolean }) => void;
 }
 
@@ -60,7 +65,7 @@ const LIP_EVERY_MS = 1000 / 15;
  * the rules that weigh it (speaking.ts) stay the same at 24, 25, 30 or 60 frames a second.
  */
 const MOTION_SPAN_MS = 1000 / 15;
-/** The first frames the decoder gives out, from which it is judged whether the frames it leaves out are needed. */
+/** How many frames in a row the decoder gives out are judged, to tell whether the frames it leaves out are needed (lip-rate.ts). */
 const PROBE_FRAMES = 9;
 
 /** Decoded frames ffmpeg may run ahead of the analysis (memory: at most this many bytes). */
@@ -123,33 +128,34 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
   let keyMs = 0;
   const expectedMs = Math.max(1, info.durationMs);
   /**
-   * The decoded frames. Where a voice is heard and the frames other frames refer to come further
-   * apart than the lips are followed (every other frame at 24 or 25 frames a second: 12 a second),
-   * every frame is decoded instead, from the start: the first few frames, decoded while the voice
-   * model ran, tell. Those left-out frames are about half the decoding of a typical file, so a
-   * video without a voice, or with its reference frames close enough (30 frames a second and up),
-   * is decoded as before.
+   * The decoded frames: the reference frames, or every frame where those come too far apart to
+   * follow the lips while a voice is heard (lip-rate.ts: every other frame at 24 or 25 frames a
+   * second, 12 a second). The frames left out are about half the decoding of a typical file, so
+   * a video without a voice, or with its reference frames close enough (30 frames a second and
+   * up), is decoded as before.
    */
   async function* decodedFrames(): AsyncGenerator<DecodedFrame> {
-    let source = resume(firstFrame, decoder, waited);
-    const head: DecodedFrame[] = [];
-    if (skipNonReference && opts.audio && info.audio && (await voice.then((v) => !!v?.speech.length, () => false))) {
-      for (let r; head.length < PROBE_FRAMES && !(r = await source.next()).done; ) head.push(r.value);
-      if (tooSparseForLips(head.map((f) => f.timeMs), LIP_EVERY_MS, 1000 / fps)) {
-        for (const f of head.splice(0)) f.release?.();
-        await source.return(undefined);
-        skipNonReference = false;
-        decoder = open(false);
-        source = resume(decoder.next(), decoder, waited);
-      }
-    }
-    opts.onDecoding?.({ skipNonReference });
-    try {
-      yield* head;
+    const source = resume(firstFrame, decoder, waited);
+    const speech = skipNonReference && opts.audio && info.audio ? await voice.then((v) => v?.speech ?? [], () => []) : [];
+    if (!speech.length) {
+      opts.onDecoding?.({ skipNonReference });
       yield* source;
-    } finally {
-      await source.return(undefined);
+      return;
     }
+    yield* keepLipRate(source, {
+      speech,
+      everyMs: LIP_EVERY_MS,
+      frameMs: 1000 / fps,
+      probeFrames: PROBE_FRAMES,
+      everyFrame: () => {
+        decoder = open(false);
+        return resume(decoder.next(), decoder, waited);
+      },
+      onDecoding: (referenceOnly) => {
+        skipNonReference = referenceOnly;
+        opts.onDecoding?.({ skipNonReference });
+      },
+    });
   }
   async function* frames(): AsyncGenerator<FrameMeta> {
     for await (const frame of decodedFrames()) {

@@ -1,6 +1,7 @@
 import { oneFace, sameFace, squareAround, squareTiles } from '../vision/geometry.js';
 import { largestChange } from '../vision/picture-change.js';
 import { FaceTracker, missing, searchWindow } from './face-tracker.js';
+import { lipsFollowedAt } from './lip-rate.js';
 import { ObservationStore, Refiner } from './refiner.js';
 import { Scheduler, type SamplingOptions } from './scheduler.js';
 import type { TimeSpan } from '../analysis/types.js';
@@ -38,9 +39,6 @@ const STILL_BELOW = 10;
 export const MAX_SKIPPED = 1;
 /** Around a followed face its hair, neck and shoulders move with it: they are left out of the comparison too. */
 const FOLLOWED_AREA = 1.8;
-
-/** Lips are followed this long before and after the voice too, so each mouth's rest is known. */
-const LIP_MARGIN_MS = 500;
 
 export interface FollowedVideo {
   observations: FrameObservation[];
@@ -82,7 +80,7 @@ export async function followFaces(frames: AsyncIterable<FrameMeta>, observer: Ob
   let shotStart = 0;
   let seen = 0;
   const speech = opts.lips ? await opts.lips.speech : [];
-  const lipsDue = (t: number) => speech.some((s) => t >= s.startMs - LIP_MARGIN_MS && t < s.endMs + LIP_MARGIN_MS);
+  const lipsDue = (t: number) => lipsFollowedAt(speech, t);
   // the lips are measured on a clock of everyMs: 15 a second at 24, 25, 30 or 60 frames a second
   // (at 25: 80 and 40 ms apart in turn), so the mouth signal is sampled alike at every frame rate;
   // a look before the clock is due (a sample the scheduler asked for) starts it again from there
@@ -165,14 +163,4 @@ export async function followFaces(frames: AsyncIterable<FrameMeta>, observer: Ob
     await refiner.range(last.frame, end.frame);
   }
   return { observations: store.all(), lastFrame: prev, framesSeen: seen };
-}
-
-/**
- * Whether decoded frames at these times (ms, ascending: the first few the decoder gave out) come
- * too far apart to follow the lips every `everyMs`: their typical (median) distance is more than
- * `everyMs` and a quarter frame (timestamps are rounded).
- */
-export function tooSparseForLips(timesMs: readonly number[], everyMs: number, frameMs: number): boolean {
-  const gaps = timesMs.slice(1).map((t, i) => t - timesMs[i]).sort((a, b) => a - b);
-  return gaps.length > 0 && gaps[Math.floor(gaps.length / 2)] > everyMs + frameMs / 4;
 }

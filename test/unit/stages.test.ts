@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { analyzeObservations } from '../../src/analysis/analyze.js';
 import { DEFAULT_ANALYSIS_CONFIG as cfg } from '../../src/analysis/config.js';
 import { FaceTracker, missing, searchWindow } from '../../src/pipeline/face-tracker.js';
-import { followFaces, tooSparseForLips, type FollowOptions } from '../../src/pipeline/follow-faces.js';
+import { followFaces, type FollowOptions } from '../../src/pipeline/follow-faces.js';
 import { ObservationStore, Refiner } from '../../src/pipeline/refiner.js';
 import { DEFAULT_SAMPLING, Scheduler } from '../../src/pipeline/scheduler.js';
 import type { FaceSighting, FrameMeta, FrameObservation, LookRequest, Observer } from '../../src/pipeline/stages.js';
@@ -222,21 +222,5 @@ describe('followFaces over a scripted world', () => {
     const gaps = times.slice(1).map((t, i) => t - times[i]);
     assert.ok(times.length >= 29 && times.length <= 32, `${times.length} looks in 2 s of speech`);
     assert.ok(Math.max(...gaps) <= 80, `looks up to ${Math.max(...gaps)} ms apart`);
-  });
-});
-
-describe('tooSparseForLips', () => {
-  const every = 1000 / 15;
-  it('is true for reference frames every other frame at 25 fps, or every third at 30 fps', () => {
-    assert.equal(tooSparseForLips([0, 80, 160, 240, 320, 400, 480, 560, 640], every, 40), true);
-    assert.equal(tooSparseForLips([0, 100, 200, 300, 400, 500], every, 1000 / 30), true);
-  });
-  it('is false for every other frame at 30 fps (rounded times), every frame at 25 fps, or no frames to tell', () => {
-    assert.equal(tooSparseForLips([0, 67, 133, 200, 267, 333, 400, 467, 533], every, 1000 / 30), false);
-    assert.equal(tooSparseForLips([0, 40, 80, 120, 160], every, 40), false);
-    assert.equal(tooSparseForLips([0], every, 40), false);
-  });
-  it('goes by the typical distance: one long gap (a keyframe after an open GOP) does not decide', () => {
-    assert.equal(tooSparseForLips([0, 200, 240, 280, 320, 360, 400], every, 40), false);
   });
 });
