@@ -53,13 +53,13 @@ export async function* keepLipRate(referenceFrames: AsyncGenerator<DecodedFrame>
   const tooSparse = (times: readonly number[]) => tooSparseForLips(times, opts.everyMs, opts.frameMs);
   const head: DecodedFrame[] = [];
   let last: DecodedFrame | undefined;
-  let everyFrame = false;
+  let reopen = false;
   try {
     if (opts.speech.length) {
       for (let r; head.length < opts.probeFrames && !(r = await referenceFrames.next()).done; ) head.push(r.value);
-      everyFrame = tooSparse(head.map((f) => f.timeMs));
+      reopen = tooSparse(head.map((f) => f.timeMs));
     }
-    if (!everyFrame) {
+    if (!reopen) {
       opts.onDecoding(true);
       const times: number[] = [];
       for await (const f of prepend(head.splice(0), referenceFrames)) {
@@ -67,7 +67,7 @@ export async function* keepLipRate(referenceFrames: AsyncGenerator<DecodedFrame>
         if (times.length > opts.probeFrames) times.shift();
         if (opts.speech.length && times.length === opts.probeFrames && lipsFollowedAt(opts.speech, f.timeMs) && tooSparse(times)) {
           f.release?.();
-          everyFrame = true;
+          reopen = true;
           break;
         }
         yield f;
@@ -78,7 +78,7 @@ export async function* keepLipRate(referenceFrames: AsyncGenerator<DecodedFrame>
     for (const f of head) f.release?.();
     await referenceFrames.return(undefined);
   }
-  if (!everyFrame) return;
+  if (!reopen) return;
   opts.onDecoding(false);
   const after = last?.timeMs ?? -Infinity;
   let index = last?.index ?? -1;

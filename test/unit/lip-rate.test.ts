@@ -127,8 +127,7 @@ describe('keepLipRate', () => {
     const ref = decoder(everyOther(all));
     const dense = decoder(all);
     const opts = { speech: [{ startMs: 2500, endMs: 3500 }], everyMs: every, frameMs: 1000 / 30, probeFrames: 9, everyFrame: () => dense.frames, onDecoding: () => undefined };
-    let n = 0;
-    for await (const f of keepLipRate(ref.frames, opts)) if (f.timeMs > 3000 || ++n > 1000) break;
+    for await (const f of keepLipRate(ref.frames, opts)) if (f.timeMs > 3000) break;
     assert.ok(ref.state.closed && dense.state.closed);
   });
 });
