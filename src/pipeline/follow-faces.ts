@@ -80,7 +80,6 @@ export async function followFaces(frames: AsyncIterable<FrameMeta>, observer: Ob
   let shotStart = 0;
   let seen = 0;
   const speech = opts.lips ? await opts.lips.speech : [];
-  const lipsDue = (t: number) => lipsFollowedAt(speech, t);
   // the lips are measured on a clock of everyMs: 15 a second at 24, 25, 30 or 60 frames a second
   // (at 25: 80 and 40 ms apart in turn), so the mouth signal is sampled alike at every frame rate;
   // a look before the clock is due (a sample the scheduler asked for) starts it again from there
@@ -104,7 +103,7 @@ export async function followFaces(frames: AsyncIterable<FrameMeta>, observer: Ob
     let plan = scheduler.plan(frame);
     if (!plan) {
       // between samples, while voice is heard: the mesh on every followed face (mouth movement)
-      if (opts.lips && last && !frame.cutBefore && lipsClockDue(frame.timeMs) && lipsDue(frame.timeMs)) {
+      if (opts.lips && last && !frame.cutBefore && lipsClockDue(frame.timeMs) && lipsFollowedAt(speech, frame.timeMs)) {
         const predicted = tracker.predict(frame.timeMs);
         if (predicted.length) {
           tracker.update(await lookAt(frame, predicted));
