@@ -43,8 +43,8 @@ export const SPEAKING_RULES = {
   maxLagMs: 224,
   /** A part of the speech is judged over itself and this much on each side… */
   marginMs: 500,
-  /** …and over at least this long. */
-  windowMs: 2000,
+  /** …and over at least this long (moved inside the face's presence near its start or end). */
+  windowMs: 4000,
   /** Stretches of speech longer than this are judged in parts of about this length. */
   partMs: 4000,
   /** Shorter parts are not given to anyone. */
@@ -137,17 +137,30 @@ export function judgeParts(faces: readonly SpeakingFace[], voice: VoiceActivity,
 
   return speechParts(voice.speech, faces, rules).map((part) => {
     const judged: JudgedPart['judged'] = [];
-    const centre = (part.startMs + part.endMs) / 2;
-    const half = Math.max((part.endMs - part.startMs) / 2 + rules.marginMs, rules.windowMs / 2);
     const heard = hops(part.startMs, part.endMs);
     faces.forEach((f, k) => {
       if (f.startMs > part.startMs || f.endMs < part.endMs) return;
-      const window = hops(Math.max(centre - half, f.startMs), Math.min(centre + half, f.endMs));
+      const w = judgedWindow(part, f, rules);
+      const window = hops(w.startMs, w.endMs);
       const judgement = judgePart(mouths[k], sounds, window, heard, lags, rules.minCoverage);
       if (judgement) judged.push({ face: k, judgement });
     });
     return { part, judged };
   });
+}
+
+/**
+ * The time a face is judged over for one part: the part and `marginMs` on each side, at least
+ * `windowMs` long, moved (not cut) to stay inside the face's presence, so that a part near the
+ * start or end of a face is judged over as long a window as any other (a shorter window lines
+ * a mouth up with the voice by chance more often). Shorter only when the presence is.
+ */
+export function judgedWindow(part: TimeSpan, face: { startMs: number; endMs: number }, rules: Pick<SpeakingRules, 'marginMs' | 'windowMs'>): TimeSpan {
+  const length = Math.max(part.endMs - part.startMs + 2 * rules.marginMs, rules.windowMs);
+  let startMs = (part.startMs + part.endMs) / 2 - length / 2, endMs = startMs + length;
+  if (startMs < face.startMs) [startMs, endMs] = [face.startMs, endMs + (face.startMs - startMs)];
+  if (endMs > face.endMs) [startMs, endMs] = [startMs - (endMs - face.endMs), face.endMs];
+  return { startMs: Math.max(startMs, face.startMs), endMs };
 }
 
 /** The stretches of speech, cut where a face's presence starts or ends, long pieces cut into parts of about partMs. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attributeSpeech, judgePart, judgeParts, loudness, mouthSignal, soundChange, speechParts, SPEAKING_RULES, type SpeakingFace } from '../../src/analysis/speaking.ts';
+import { attributeSpeech, judgedWindow, judgePart, judgeParts, loudness, mouthSignal, soundChange, speechParts, SPEAKING_RULES, type SpeakingFace } from '../../src/analysis/speaking.ts';
 import type { FaceSample, Point2, TimeSpan, VoiceActivity } from '../../src/analysis/types.ts';
 
 const HOP_MS = 32;
@@ -220,6 +220,20 @@ test('speech is judged in parts: cut where a face comes or goes, long stretches 
     [3000, 6000],
     [6000, 9000],
   ].filter(([a, b]) => b - a >= SPEAKING_RULES.minPartMs));
+});
+
+test('each face is judged over the part and a margin, at least windowMs long, moved inside its presence', () => {
+  const rules = { marginMs: 500, windowMs: 4000 };
+  const span = (w: TimeSpan) => [Math.round(w.startMs), Math.round(w.endMs)];
+  // a long part: itself and the margin on each side
+  assert.deepEqual(span(judgedWindow({ startMs: 3000, endMs: 8000 }, { startMs: 0, endMs: 20_000 }, rules)), [2500, 8500]);
+  // a short part in the middle: the least length, centred on it
+  assert.deepEqual(span(judgedWindow({ startMs: 5000, endMs: 6000 }, { startMs: 0, endMs: 20_000 }, rules)), [3500, 7500]);
+  // near the face's start or end: moved inside, not cut
+  assert.deepEqual(span(judgedWindow({ startMs: 100, endMs: 900 }, { startMs: 0, endMs: 20_000 }, rules)), [0, 4000]);
+  assert.deepEqual(span(judgedWindow({ startMs: 7000, endMs: 7500 }, { startMs: 2000, endMs: 8000 }, rules)), [4000, 8000]);
+  // a presence shorter than the least length: all of it
+  assert.deepEqual(span(judgedWindow({ startMs: 1000, endMs: 2000 }, { startMs: 500, endMs: 3000 }, rules)), [500, 3000]);
 });
 
 test('a lone talker out of step with the voice is told from the speaker by synchrony', () => {
