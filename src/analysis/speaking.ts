@@ -10,11 +10,11 @@
 // The voice is given out piece by piece: each stretch of speech the voice model heard, cut where
 // a face comes or goes and into parts of about 4 s (a voice can pass from one face to another
 // without a pause). For each part, every face present is judged over the part and a little
-// around it (at least 2 s): its synchrony with each sound signal is the correlation of its mouth
-// movement with that signal, averaged over lags from 0 to 224 ms (the mouth moves before the
-// sound it makes: it opens before a vowel is heard). The average, not the best of those lags: a
-// mouth moving at a syllable-like rhythm of its own lines up with any speech at some lag for a
-// few seconds, but not at all of them.
+// around it (at least 4 s, inside its presence): its synchrony with each sound signal is the
+// correlation of its mouth movement with that signal, averaged over lags from 0 to 224 ms (the
+// mouth moves before the sound it makes: it opens before a vowel is heard). The average, not the
+// best of those lags: a mouth moving at a syllable-like rhythm of its own lines up with any speech
+// at some lag for a few seconds, but not at all of them.
 // The mouth movement is correlated on a log scale: it is heavy-tailed (a head turning, or a jump in
 // the picture, moves the mouth region by 0.7 where talking moves it by 0.2–0.4), and on a log scale
 // one such moment does not decide a part, while the talking it interrupts still counts.
@@ -119,8 +119,7 @@ export function decideSpeakers(faces: readonly SpeakingFace[], parts: readonly J
 
 /**
  * The evidence the decision weighs: every part of the speech (speechParts) and, for each face
- * present through all of it, its mouth over the part (judgePart), over the part and `marginMs`
- * around it (at least `windowMs`, inside the face's presence).
+ * present through all of it, its mouth over the part (judgePart), over its judgedWindow.
  */
 export function judgeParts(faces: readonly SpeakingFace[], voice: VoiceActivity, rules: SpeakingRules = SPEAKING_RULES): JudgedPart[] {
   const n = voice.probability.length;
