@@ -156,10 +156,8 @@ export function judgeParts(faces: readonly SpeakingFace[], voice: VoiceActivity,
  */
 export function judgedWindow(part: TimeSpan, face: { startMs: number; endMs: number }, rules: Pick<SpeakingRules, 'marginMs' | 'windowMs'>): TimeSpan {
   const length = Math.max(part.endMs - part.startMs + 2 * rules.marginMs, rules.windowMs);
-  let startMs = (part.startMs + part.endMs) / 2 - length / 2, endMs = startMs + length;
-  if (startMs < face.startMs) [startMs, endMs] = [face.startMs, endMs + (face.startMs - startMs)];
-  if (endMs > face.endMs) [startMs, endMs] = [startMs - (endMs - face.endMs), face.endMs];
-  return { startMs: Math.max(startMs, face.startMs), endMs };
+  const startMs = Math.max(face.startMs, Math.min((part.startMs + part.endMs - length) / 2, face.endMs - length));
+  return { startMs, endMs: Math.min(face.endMs, startMs + length) };
 }
 
 /** The stretches of speech, cut where a face's presence starts or ends, long pieces cut into parts of about partMs. */
