@@ -1,8 +1,9 @@
 // npm run bench:speaking-cases [-- --fps N] — who is speaking on the composed check set of
-// scripts/speaking-cases/: builds each set's specs (tune/, check/, and check2/, check3/ and check4/,
-// each written before a method change was scored on it) with ../shared/bench/compose.mjs into
-// .bench-out/speaking-cases/<set>/ (once; a spec newer than its video is built again), then runs
-// bench:speaking on each folder, which prints score-speaking.mjs's and score.mjs's summaries.
+// scripts/speaking-cases/: builds each set's specs (tune/, check/, and check2/ to check5/, each
+// written before a method change, or the method as it is, was scored on it) with
+// ../shared/bench/compose.mjs into .bench-out/speaking-cases/<set>/ (once; a spec newer than its
+// video is built again), then runs bench:speaking on each folder, which prints
+// score-speaking.mjs's and score.mjs's summaries.
 // With --fps N the benchmark's speaking/ folder and the sets (all 30 fps) are first
 // re-encoded at N frames a second (x264 veryfast, with its B-frames; the sound copied) into
 // .bench-out/speaking-cases-<N>fps/, and those copies are run instead: how the method fares at
