@@ -1,6 +1,6 @@
 // npm run bench:speaking-cases [-- --fps N] — who is speaking on the composed check set of
-// scripts/speaking-cases/: builds each set's specs (tune/, check/, and check2/ to check6/, each
-// written before a method change, or the method as it is, was scored on it) with
+// scripts/speaking-cases/: builds each set's specs (tune/, check/, and the check sets after it,
+// each written before a method change, or the method as it is, was scored on it) with
 // ../shared/bench/compose.mjs into .bench-out/speaking-cases/<set>/ (once; a spec newer than its
 // video is built again), then runs bench:speaking on each folder, which prints
 // score-speaking.mjs's and score.mjs's summaries.
