@@ -136,12 +136,12 @@ export async function analyzeVideo(path: string, info: VideoInfo, models: FaceMo
    */
   async function* decodedFrames(): AsyncGenerator<DecodedFrame> {
     const source = resume(firstFrame, decoder, waited);
-    const speech = skipNonReference && opts.audio && info.audio ? await voice.then((v) => v?.speech ?? [], () => []) : [];
-    if (!speech.length) {
+    if (!skipNonReference) {
       opts.onDecoding?.({ skipNonReference });
       yield* source;
       return;
     }
+    const speech = opts.audio && info.audio ? await voice.then((v) => v?.speech ?? [], () => []) : [];
     yield* keepLipRate(source, {
       speech,
       everyMs: LIP_EVERY_MS,
