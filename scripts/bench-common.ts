@@ -12,7 +12,7 @@ export const repoRoot = resolve(dirname(new URL(import.meta.url).pathname), '..'
 /** The shared benchmark folder (videos, clips, compose.mjs and the scorers), beside this checkout. */
 export const sharedBench = join(repoRoot, '..', 'shared', 'bench');
 /** The composed who-is-speaking sets of scripts/speaking-cases/, in the order they were written (each check set after check/ written before a method change, or the method as it is, was scored on it). */
-export const SPEAKING_CASE_SETS = ['tune', 'check', 'check2', 'check3', 'check4', 'check5', 'check6'] as const;
+export const SPEAKING_CASE_SETS = ['tune', 'check', 'check2', 'check3', 'check4', 'check5', 'check6', 'check7'] as const;
 
 /** A benchmark tool (a scorer): the one beside DIR's folder, else the shared benchmark's. */
 export function benchTool(dir: string, file: string): string | undefined {
