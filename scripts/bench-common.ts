@@ -11,8 +11,18 @@ export const repoRoot = resolve(dirname(new URL(import.meta.url).pathname), '..'
 
 /** The shared benchmark folder (videos, clips, compose.mjs and the scorers), beside this checkout. */
 export const sharedBench = join(repoRoot, '..', 'shared', 'bench');
-/** The composed who-is-speaking sets of scripts/speaking-cases/, in the order they were written (each check set after check/ written before a method change, or the method as it is, was scored on it). */
-export const SPEAKING_CASE_SETS = ['tune', 'check', 'check2', 'check3', 'check4', 'check5', 'check6', 'check7'] as const;
+/** Where a set of scripts/speaking-cases/ comes in the order they were written: tune, check, check2, check3, … (any other name last). */
+const setOrder = (name: string): number => (name === 'tune' ? 0 : /^check\d*$/.test(name) ? Number(name.slice(5) || 1) : Infinity);
+
+/**
+ * The composed who-is-speaking sets, the folders of scripts/speaking-cases/, in the order they
+ * were written (each check set after check/ written before a method change, or the method as it
+ * is, was scored on it): a new set is a new folder.
+ */
+export const SPEAKING_CASE_SETS: readonly string[] = readdirSync(join(repoRoot, 'scripts', 'speaking-cases'), { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort((a, b) => setOrder(a) - setOrder(b) || a.localeCompare(b));
 
 /** A benchmark tool (a scorer): the one beside DIR's folder, else the shared benchmark's. */
 export function benchTool(dir: string, file: string): string | undefined {
