@@ -55,7 +55,6 @@ for (const { name, dir } of folders) {
   console.log(`== ${fps === undefined ? '' : `${fps} fps `}${name}/`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'bench-speaking.ts'), run], { stdio: 'inherit' });
   status ||= r.status ?? 1;
-  // bench-speaking.ts keeps its results in .bench-out/speaking-<folder>
   if (name !== 'speaking') runs.push({ name, run });
 }
 scoreTogether(runs, join(repoRoot, '.bench-out', fps === undefined ? 'speaking-cases-together' : `speaking-cases-together-${fps}fps`));
@@ -70,12 +69,14 @@ interface TruthDoc { video: string; faces: (Span & { speaking?: Span[] })[] }
  * all the voice the service heard while it is on screen (data.audio.speech).
  */
 function scoreTogether(sets: readonly { name: string; run: string }[], out: string): void {
-  const scorer = benchTool(join(sharedBench, 'speaking'), 'score-speaking.mjs');
-  if (!scorer || !sets.length) return;
+  // the scorer each set was scored with (bench-speaking.ts finds it the same way)
+  const scorer = sets.length ? benchTool(sets[0].run, 'score-speaking.mjs') : undefined;
+  if (!scorer) return;
   rmSync(out, { recursive: true, force: true });
   const [truths, results, anchors] = ['truth', 'results', 'anchor'].map((d) => join(out, d));
   for (const d of [truths, results, anchors]) mkdirSync(d, { recursive: true });
   for (const { name, run } of sets) {
+    // where bench-speaking.ts keeps the results of a folder
     const resultDir = join(repoRoot, '.bench-out', `speaking-${basename(run)}`);
     for (const file of readdirSync(run).filter((f) => f.endsWith('.truth.json'))) {
       const truth = JSON.parse(readFileSync(join(run, file), 'utf8')) as TruthDoc;
