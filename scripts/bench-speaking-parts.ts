@@ -7,8 +7,9 @@
 // - judges each part of the speech for each face present (judgeParts) and labels the judgement
 //   by the truth: "own" when the part is that face's voice for 80% of it or more, "other" when for
 //   20% or less (parts where the voice changes hands are left out); prints the AUC of the
-//   synchrony and of synchrony × spread (what the decision ranks faces by): the chance that an
-//   own part scores above an other part;
+//   synchrony, of the opening's correlation, of the evidence (the two weighed together) and of
+//   evidence × spread (what the decision ranks faces by): the chance that an own part scores
+//   above an other part;
 // - decides who speaks (attributeSpeech) and scores it with the benchmark's score-speaking.mjs.
 // --rule NAME=VALUE replaces one of SPEAKING_RULES (src/analysis/speaking.ts) for this run, so a
 // rule can be tried over every set in seconds; --parts lists every judgement.
@@ -18,7 +19,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { speakingFaces } from '../src/analysis/analyze.js';
-import { decideSpeakers, judgeParts, SPEAKING_RULES, type SpeakingFace, type SpeakingRules } from '../src/analysis/speaking.js';
+import { decideSpeakers, evidence, judgeParts, SPEAKING_RULES, type SpeakingFace, type SpeakingRules } from '../src/analysis/speaking.js';
 import type { TimeSpan, VoiceActivity } from '../src/analysis/types.js';
 import { loadEngineConfig } from '../src/config.js';
 import { validateVideoFile } from '../src/media/validate.js';
@@ -30,11 +31,11 @@ interface TruthFace { start_time: number; end_time: number; speaking?: { start_t
 /** What the speaking rules need of one analysis, and where each face is: kept between runs. */
 interface Analysis {
   key: string;
-  voice: (Omit<VoiceActivity, 'probability' | 'energy'> & { probability: number[]; energy: number[] }) | null;
+  voice: (Omit<VoiceActivity, 'probability' | 'energy' | 'opening'> & { probability: number[]; energy: number[]; opening: number[] }) | null;
   /** Accepted faces (interval and id, as the result gives them), then rejected ones, in speakingFaces' order. */
   faces: (SpeakingFace & { faceId?: string; interval: TimeSpan })[];
 }
-interface Scored { folder: string; video: string; face: string; fromMs: number; toMs: number; share: number; sync: number; spread: number; motion: number }
+interface Scored { folder: string; video: string; face: string; fromMs: number; toMs: number; share: number; sync: number; opening: number; evidence: number; spread: number; motion: number }
 
 const usage = (): never => {
   console.error(`usage: npm run bench:speaking-parts [-- [--parts] [--rule NAME=VALUE …] DIR…]   (NAME one of ${Object.keys(SPEAKING_RULES).join(', ')}, VALUE a number)`);
@@ -94,10 +95,10 @@ async function analysisOf(path: string): Promise<Analysis> {
   const v = analysis.voice;
   const a: Analysis = {
     key,
-    voice: v ? { ...v, probability: [...v.probability], energy: [...v.energy] } : null,
+    voice: v ? { ...v, probability: [...v.probability], energy: [...v.energy], opening: [...v.opening] } : null,
     faces: speakingFaces(faces, rejected).map((f, i) => {
       const listed: { faceId?: string; startMs: number; endMs: number } = faces[i] ?? rejected[i - faces.length];
-      return { ...f, samples: f.samples.map(({ timeMs, mouthMotion }) => ({ timeMs, mouthMotion })), faceId: listed.faceId, interval: { startMs: listed.startMs, endMs: listed.endMs } };
+      return { ...f, samples: f.samples.map(({ timeMs, mouthMotion, lips }) => ({ timeMs, mouthMotion, lips })), faceId: listed.faceId, interval: { startMs: listed.startMs, endMs: listed.endMs } };
     }),
   };
   writeFileSync(file, JSON.stringify(a));
@@ -126,7 +127,9 @@ function matchTruth(faces: readonly { startMs: number; endMs: number }[], truth:
 /** Judges every part (rows for the AUC) and decides who speaks (the result JSON score-speaking.mjs reads). */
 function judgeVideo(folder: string, video: string, a: Analysis, truth: readonly TruthFace[]): { rows: Scored[]; result: object } {
   const accepted = a.faces.filter((f) => f.faceId !== undefined);
-  const voice: VoiceActivity | undefined = a.voice ? { ...a.voice, probability: Float32Array.from(a.voice.probability), energy: Float32Array.from(a.voice.energy) } : undefined;
+  const voice: VoiceActivity | undefined = a.voice
+    ? { ...a.voice, probability: Float32Array.from(a.voice.probability), energy: Float32Array.from(a.voice.energy), opening: Float32Array.from(a.voice.opening) }
+    : undefined;
   const parts = voice ? judgeParts(a.faces, voice, rules) : [];
   const truthOf = matchTruth(accepted.map((f) => f.interval), truth);
   const rows: Scored[] = [];
@@ -135,7 +138,7 @@ function judgeVideo(folder: string, video: string, a: Analysis, truth: readonly 
       const t = truthOf.get(face);
       if (!t) continue; // a rejected or unmatched face: the truth says nothing of it
       const own = (t.speaking ?? []).reduce((s, x) => s + Math.max(0, Math.min(x.end_time, part.endMs) - Math.max(x.start_time, part.startMs)), 0);
-      rows.push({ folder, video, face: a.faces[face].faceId!, fromMs: part.startMs, toMs: part.endMs, share: own / (part.endMs - part.startMs), ...judgement });
+      rows.push({ folder, video, face: a.faces[face].faceId!, fromMs: part.startMs, toMs: part.endMs, share: own / (part.endMs - part.startMs), ...judgement, evidence: evidence(judgement, rules) });
     }
   }
   const spans = decideSpeakers(a.faces, parts, rules);
@@ -159,9 +162,8 @@ function auc(own: readonly number[], other: readonly number[]): number {
 function summary(label: string, rows: readonly Scored[]): string {
   const own = rows.filter((r) => r.share >= 0.8), other = rows.filter((r) => r.share <= 0.2);
   if (!own.length || !other.length) return `speaking parts ${label}: own ${own.length}, other ${other.length} (too few to compare)`;
-  const sync = auc(own.map((r) => r.sync), other.map((r) => r.sync));
-  const ranked = auc(own.map((r) => r.sync * r.spread), other.map((r) => r.sync * r.spread));
-  return `speaking parts ${label}: own ${own.length}, other ${other.length}, AUC synchrony ${sync.toFixed(3)}, synchrony × spread ${ranked.toFixed(3)}`;
+  const of = (value: (r: Scored) => number) => auc(own.map(value), other.map(value)).toFixed(3);
+  return `speaking parts ${label}: own ${own.length}, other ${other.length}, AUC synchrony ${of((r) => r.sync)}, opening ${of((r) => r.opening)}, evidence ${of((r) => r.evidence)}, evidence × spread ${of((r) => r.evidence * r.spread)}`;
 }
 
 const all: Scored[] = [];
@@ -176,7 +178,7 @@ for (const folder of folders) {
     if (!doc.faces.some((f) => Array.isArray(f.speaking)) || !existsSync(join(folder, doc.video))) continue;
     const judged = judgeVideo(folder, doc.video, await analysisOf(join(folder, doc.video)), doc.faces);
     writeFileSync(join(results, `${baseName(doc.video)}.json`), JSON.stringify(judged.result));
-    if (listParts) for (const r of judged.rows) console.log(`${baseName(r.video)} face ${r.face} ${Math.round(r.fromMs)}-${Math.round(r.toMs)} own ${r.share.toFixed(2)} sync ${r.sync.toFixed(3)} spread ${r.spread.toFixed(3)} motion ${r.motion.toFixed(3)}`);
+    if (listParts) for (const r of judged.rows) console.log(`${baseName(r.video)} face ${r.face} ${Math.round(r.fromMs)}-${Math.round(r.toMs)} own ${r.share.toFixed(2)} sync ${r.sync.toFixed(3)} opening ${r.opening.toFixed(3)} spread ${r.spread.toFixed(3)} motion ${r.motion.toFixed(3)}`);
     rows.push(...judged.rows);
   }
   console.log(summary(label, rows));

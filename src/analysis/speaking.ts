@@ -5,7 +5,11 @@
 // The sound side is two signals of the voice's loudness: the loudness itself (a mouth moves while
 // it makes sound and rests in pauses) and how much it changes from one voice-model hop to the
 // next (a mouth moves as syllables start and stop). Each follows a talking mouth, with errors of
-// its own, so the synchrony is the mean of the two correlations.
+// its own, so the synchrony is the mean of the two correlations. Both follow the talking and its
+// pauses more than the syllables (nasals and voiced consonants are loud with the lips shut), so a
+// third, finer signal is added: how open the voice sounds (sound-opening.ts) against how open the
+// mouth is (the mesh's inner lip gap over the mouth's width), which follows the syllables where
+// the loudness does not.
 //
 // The voice is given out piece by piece: each stretch of speech the voice model heard, cut where
 // a face comes or goes and into parts of about 4 s (a voice can pass from one face to another
@@ -18,17 +22,18 @@
 // The mouth movement is correlated on a log scale: it is heavy-tailed (a head turning, or a jump in
 // the picture, moves the mouth region by 0.7 where talking moves it by 0.2–0.4), and on a log scale
 // one such moment does not decide a part, while the talking it interrupts still counts.
-// The part goes to the face with the strongest synchrony times the spread of its movement (how
+// The evidence is the synchrony plus half the opening's correlation (averaged over the same lags).
+// The part goes to the face with the strongest evidence times the spread of its movement (how
 // much of the face's movement goes with the sound: a mouth that barely moves cannot be the one
-// whose every syllable is heard), if that face's synchrony is clear enough and its mouth moves;
+// whose every syllable is heard), if that face's evidence is clear enough and its mouth moves;
 // to no face otherwise (a narrator, a muted face, a listener).
-import type { FaceSample, TimeSpan, VoiceActivity } from './types.js';
+import type { FaceSample, Point2, TimeSpan, VoiceActivity } from './types.js';
 
 export interface SpeakingFace {
   startMs: number;
   endMs: number;
-  /** What is read of each sample: when it was and how the mouth moved. */
-  samples: readonly Pick<FaceSample, 'timeMs' | 'mouthMotion'>[];
+  /** What is read of each sample: when it was, how the mouth moved and where the lips were. */
+  samples: readonly Pick<FaceSample, 'timeMs' | 'mouthMotion' | 'lips'>[];
 }
 
 export const SPEAKING_RULES = {
@@ -51,8 +56,10 @@ export const SPEAKING_RULES = {
   minPartMs: 200,
   /** Share of the window's hops where the mouth must be known. */
   minCoverage: 0.5,
-  /** Synchrony a mouth needs (its correlations with the loudness and with the loudness change, each a mean over the lags, averaged) to be the voice's. */
-  minSync: 0.08,
+  /** Weight of the opening's correlation (the mouth's opening against the voice's, a mean over the lags) in the evidence. */
+  openingWeight: 0.5,
+  /** Evidence a mouth needs to be the voice's: its synchrony (its correlations with the loudness and with the loudness change, each a mean over the lags, averaged) plus openingWeight × the opening's correlation. */
+  minEvidence: 0.16,
   /** A mouth that moves less than this (mean mouth movement while the part is heard) is still: it never speaks. */
   minMotion: 0.05,
   /** Loudness below this (natural log of mean square) counts as silence: room noise does not steer the sound change. */
@@ -67,12 +74,16 @@ export interface MouthSignal {
   movement: Float64Array;
   /** log(movement + movementFloor), smoothed: what is correlated with the sound. */
   logMovement: Float64Array;
+  /** How open the mouth is (lipGap): what is correlated with the voice's opening. */
+  opening: Float64Array;
 }
 
 /** What one face's mouth did over one part of the speech. */
 export interface PartJudgement {
   /** Correlation of the mouth movement with the sound signals, averaged over the lags searched and over the signals. */
   sync: number;
+  /** Correlation of the mouth's opening with the voice's, averaged over the lags searched (0 where it cannot be told). */
+  opening: number;
   /** Mean mouth movement while the part is heard. */
   motion: number;
   /** Standard deviation of the mouth movement over the window. */
@@ -91,17 +102,23 @@ export function attributeSpeech(faces: readonly SpeakingFace[], voice: VoiceActi
   return decideSpeakers(faces, judgeParts(faces, voice, rules), rules);
 }
 
+/** What the decision weighs of a face over a part: the synchrony plus openingWeight × the opening's correlation. */
+export function evidence(j: PartJudgement, rules: Pick<SpeakingRules, 'openingWeight'>): number {
+  return j.sync + rules.openingWeight * j.opening;
+}
+
 /**
  * The decision over judged parts (judgeParts): each part goes to the face with the strongest
- * synchrony × spread whose synchrony is clear enough and whose mouth moves, or to nobody.
+ * evidence × spread whose evidence is clear enough and whose mouth moves, or to nobody.
  */
 export function decideSpeakers(faces: readonly SpeakingFace[], parts: readonly JudgedPart[], rules: SpeakingRules = SPEAKING_RULES): TimeSpan[][] {
   const spans: TimeSpan[][] = faces.map(() => []);
   for (const { part, judged } of parts) {
     let best = -1, bestScore = -Infinity;
     for (const { face, judgement: j } of judged) {
-      if (j.motion < rules.minMotion || j.sync < rules.minSync) continue;
-      const score = j.sync * j.spread;
+      const e = evidence(j, rules);
+      if (j.motion < rules.minMotion || e < rules.minEvidence) continue;
+      const score = e * j.spread;
       if (score > bestScore) {
         best = face;
         bestScore = score;
@@ -131,7 +148,8 @@ export function judgeParts(faces: readonly SpeakingFace[], voice: VoiceActivity,
   });
   const level = loudness(voice.energy, rules.silenceLogPower);
   const sounds = [level, soundChange(level)].map((x) => smooth(x, rules.smoothHops));
-  const mouths = faces.map((f) => mouthSignal(mouthMovement(f.samples, voice, rules.maxSampleGapMs), rules));
+  const opening = Float64Array.from(voice.opening);
+  const mouths = faces.map((f) => mouthSignal(mouthMovement(f.samples, voice, rules.maxSampleGapMs), mouthOpening(f.samples, voice, rules.maxSampleGapMs), rules));
   const lags = { from: Math.round(rules.minLagMs / voice.hopMs), to: Math.round(rules.maxLagMs / voice.hopMs) };
 
   return speechParts(voice.speech, faces, rules).map((part) => {
@@ -141,7 +159,7 @@ export function judgeParts(faces: readonly SpeakingFace[], voice: VoiceActivity,
       if (f.startMs > part.startMs || f.endMs < part.endMs) return;
       const w = judgedWindow(part, f, rules);
       const window = hops(w.startMs, w.endMs);
-      const judgement = judgePart(mouths[k], sounds, window, heard, lags, rules.minCoverage);
+      const judgement = judgePart(mouths[k], sounds, opening, window, heard, lags, rules.minCoverage);
       if (judgement) judged.push({ face: k, judgement });
     });
     return { part, judged };
@@ -177,24 +195,26 @@ export function speechParts(speech: readonly TimeSpan[], faces: readonly { start
   return parts;
 }
 
-/** A face's mouth movement on the voice's hops as it is judged: smoothed, and on a log scale for the correlations. */
-export function mouthSignal(movement: Float64Array, rules: Pick<SpeakingRules, 'movementFloor' | 'smoothHops'>): MouthSignal {
+/** A face's mouth on the voice's hops as it is judged: its movement smoothed, and on a log scale for the correlations; its opening as measured. */
+export function mouthSignal(movement: Float64Array, opening: Float64Array, rules: Pick<SpeakingRules, 'movementFloor' | 'smoothHops'>): MouthSignal {
   return {
     movement: smooth(movement, rules.smoothHops),
     logMovement: smooth(movement.map((v) => Math.log(v + rules.movementFloor)), rules.smoothHops),
+    opening,
   };
 }
 
 /**
  * One face over one part: the correlation of its mouth movement (on the log scale) with each
  * sound signal over the window's hops (mouth[i - lag] against sound[i], averaged over the lags,
- * then over the signals), its mean movement over the hops where the part is heard and its
- * movement's spread over the window. Undefined when the mouth is known on too few of the
- * window's hops.
+ * then over the signals), that of its opening with the voice's (averaged over the same lags),
+ * its mean movement over the hops where the part is heard and its movement's spread over the
+ * window. Undefined when the mouth is known on too few of the window's hops.
  */
 export function judgePart(
   mouth: MouthSignal,
   sounds: readonly Float64Array[],
+  opening: Float64Array,
   window: { from: number; to: number },
   heard: { from: number; to: number },
   lags: { from: number; to: number },
@@ -214,7 +234,24 @@ export function judgePart(
     if (!lagsKnown) return undefined;
     sync += sum / lagsKnown / sounds.length;
   }
-  return { sync, motion: mean(mouth.movement, heard.from, heard.to), spread: Math.sqrt(variance(mouth.movement, window.from, window.to)) };
+  return {
+    sync,
+    opening: meanOverLags(mouth.opening, opening, window, lags),
+    motion: mean(mouth.movement, heard.from, heard.to),
+    spread: Math.sqrt(variance(mouth.movement, window.from, window.to)),
+  };
+}
+
+/** The correlation of mouth[i - lag] with sound[i] over the window, averaged over the lags where it can be told; 0 where it cannot at any. */
+function meanOverLags(mouth: Float64Array, sound: Float64Array, window: { from: number; to: number }, lags: { from: number; to: number }): number {
+  let sum = 0, known = 0;
+  for (let lag = lags.from; lag <= lags.to; lag++) {
+    const c = correlation(mouth, sound, window, lag);
+    if (Number.isNaN(c)) continue;
+    sum += c;
+    known++;
+  }
+  return known ? sum / known : 0;
 }
 
 /** The loudness at each hop, floored at silence (so room noise does not steer it). */
@@ -235,9 +272,34 @@ export function soundChange(level: Float64Array): Float64Array {
  * together; NaN elsewhere.
  */
 export function mouthMovement(samples: SpeakingFace['samples'], voice: Pick<VoiceActivity, 'startMs' | 'hopMs' | 'probability'>, maxGapMs: number): Float64Array {
+  const points = samples.flatMap((s) => (s.mouthMotion && Number.isFinite(s.mouthMotion.value) ? [{ t: s.timeMs - s.mouthMotion.overMs / 2, v: s.mouthMotion.value }] : []));
+  return onHops(points, voice, maxGapMs);
+}
+
+/** Each face's mouth opening (lipGap) on the voice model's hops, interpolated as mouthMovement is. */
+export function mouthOpening(samples: SpeakingFace['samples'], voice: Pick<VoiceActivity, 'startMs' | 'hopMs' | 'probability'>, maxGapMs: number): Float64Array {
+  const points = samples.flatMap((s) => {
+    const v = lipGap(s.lips);
+    return Number.isFinite(v) ? [{ t: s.timeMs, v }] : [];
+  });
+  return onHops(points, voice, maxGapMs);
+}
+
+/** How open a mouth is: the gap between the inner lips' middles over the distance between the inner corners (NaN without one). */
+export function lipGap(lips: readonly Point2[]): number {
+  // the inner line (lips[20..39], types.ts) starts at the image-left corner, reaches the upper
+  // lip's middle at 25, the right corner at 30 and the lower lip's middle at 35
+  const [left, top, right, bottom] = [lips[20], lips[25], lips[30], lips[35]];
+  if (!left || !top || !right || !bottom) return NaN;
+  const width = Math.hypot(right[0] - left[0], right[1] - left[1]);
+  return width > 0 ? Math.hypot(bottom[0] - top[0], bottom[1] - top[1]) / width : NaN;
+}
+
+/** Values at times, linearly interpolated on the hops between values close enough together; NaN elsewhere. */
+function onHops(unsorted: { t: number; v: number }[], voice: Pick<VoiceActivity, 'startMs' | 'hopMs' | 'probability'>, maxGapMs: number): Float64Array {
   const n = voice.probability.length;
   const out = new Float64Array(n).fill(NaN);
-  const points = samples.flatMap((s) => (s.mouthMotion && Number.isFinite(s.mouthMotion.value) ? [{ t: s.timeMs - s.mouthMotion.overMs / 2, v: s.mouthMotion.value }] : [])).sort((a, b) => a.t - b.t);
+  const points = unsorted.sort((a, b) => a.t - b.t);
   let j = 0;
   for (let i = 0; i < n; i++) {
     const t = voice.startMs + (i + 0.5) * voice.hopMs;

@@ -84,6 +84,8 @@ export interface VoiceActivity {
   probability: Float32Array;
   /** Loudness per hop: log of the hop's mean square (natural log, of samples in -1..1). */
   energy: Float32Array;
+  /** How open the voice sounds per hop (analysis/sound-opening.ts: log energy of 500–1500 Hz less that of 80–400 Hz; 0 in silence). */
+  opening: Float32Array;
   /** When a voice is heard (ms from the first displayed frame, not clipped to the video). */
   speech: TimeSpan[];
 }

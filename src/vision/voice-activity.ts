@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import type { TimeSpan, VoiceActivity } from '../analysis/types.js';
 import type { AudioTrack } from '../media/audio.js';
+import { soundOpening } from '../analysis/sound-opening.js';
 
 export type { VoiceActivity };
 
@@ -60,13 +61,14 @@ const WARM_HOPS = 31;
 /** A sample below this, either way, is silence. */
 const SILENT_SAMPLE = 1e-4;
 
-/** The speech probability and loudness of every hop of the soundtrack, and when a voice is heard. */
+/** The speech probability, loudness and opening (analysis/sound-opening.ts) of every hop of the soundtrack, and when a voice is heard. */
 export async function detectVoice(model: VoiceModel, audio: AudioTrack): Promise<VoiceActivity> {
   if (audio.sampleRate !== SAMPLE_RATE) throw new Error(`voice activity needs ${SAMPLE_RATE} Hz audio, got ${audio.sampleRate}`);
   const hops = Math.floor(audio.samples.length / HOP_SAMPLES);
   const hopMs = (HOP_SAMPLES / SAMPLE_RATE) * 1000;
   const probability = new Float32Array(hops);
   const energy = new Float32Array(hops);
+  const opening = new Float32Array(hops);
   const hop = (i: number) => audio.samples.subarray(i * HOP_SAMPLES, (i + 1) * HOP_SAMPLES);
   const skip = silentStretches(hops, (i) => isSilent(hop(i)));
   const sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(SAMPLE_RATE)]), []);
@@ -77,17 +79,19 @@ export async function detectVoice(model: VoiceModel, audio: AudioTrack): Promise
     const chunk = hop(i);
     energy[i] = logMeanSquare(chunk);
     if (skip[i]) {
-      // the model starts afresh after the silence, as on a new track
+      // digital silence (its opening stays 0: both bands are below the floor); the model starts
+      // afresh after it, as on a new track
       if (!skip[i - 1]) [h, c] = [fresh(), fresh()];
       continue;
     }
+    opening[i] = soundOpening(chunk, SAMPLE_RATE);
     const out = await model.session.run({ input: new ort.Tensor('float32', chunk.slice(), [1, HOP_SAMPLES]), sr, h, c });
     probability[i] = (out.output.data as Float32Array)[0];
     h = out.hn;
     c = out.cn;
   }
   const speech = speechSpans(probability, hopMs).map((s) => ({ startMs: audio.startMs + s.startMs, endMs: audio.startMs + s.endMs }));
-  return { startMs: audio.startMs, hopMs, probability, energy, speech };
+  return { startMs: audio.startMs, hopMs, probability, energy, opening, speech };
 }
 
 /**

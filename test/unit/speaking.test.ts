@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attributeSpeech, judgedWindow, judgePart, judgeParts, loudness, mouthSignal, soundChange, speechParts, SPEAKING_RULES, type SpeakingFace } from '../../src/analysis/speaking.ts';
+import { attributeSpeech, judgedWindow, judgePart, judgeParts, lipGap, loudness, mouthOpening, mouthSignal, soundChange, speechParts, SPEAKING_RULES, type SpeakingFace } from '../../src/analysis/speaking.ts';
 import type { FaceSample, Point2, TimeSpan, VoiceActivity } from '../../src/analysis/types.ts';
 
 const HOP_MS = 32;
@@ -37,13 +37,14 @@ function talking(seed: number): (tMs: number) => number {
   };
 }
 
-/** The voice model's view of one talker's voice (or of silence). */
+/** The voice model's view of one talker's voice (or of silence); the voice sounds as open as it is loud (sound-opening.ts: 0 in silence). */
 function voiceOf(speech: ((tMs: number) => number) | null): VoiceActivity {
-  const probability = new Float32Array(HOPS), energy = new Float32Array(HOPS);
+  const probability = new Float32Array(HOPS), energy = new Float32Array(HOPS), opening = new Float32Array(HOPS);
   for (let i = 0; i < HOPS; i++) {
     const t = (i + 0.5) * HOP_MS;
     const level = speech ? speech(t) : 0;
     energy[i] = Math.log(1e-6 + 0.05 * level * level);
+    opening[i] = 2 * level;
     // speech is heard through a phrase's short gaps, as a voice model hears it
     let near = 0;
     for (let d = -150; d <= 150; d += 25) near = Math.max(near, speech ? speech(t + d) : 0);
@@ -56,7 +57,7 @@ function voiceOf(speech: ((tMs: number) => number) | null): VoiceActivity {
     if (last && last.endMs >= i * HOP_MS - 250) last.endMs = (i + 1) * HOP_MS;
     else spans.push({ startMs: i * HOP_MS, endMs: (i + 1) * HOP_MS });
   }
-  return { startMs: 0, hopMs: HOP_MS, probability, energy, speech: spans };
+  return { startMs: 0, hopMs: HOP_MS, probability, energy, opening, speech: spans };
 }
 
 /**
@@ -113,12 +114,21 @@ test('a muted talker beside the speaker is not speaking; the speaker is', () => 
 
 /**
  * A face whose mouth measure follows its own loudness, 60 ms ahead (a mouth open through a vowel
- * moves the pixels as long as it sounds), plus measurement noise of ±0.2 (small faces, compression).
+ * moves the pixels as long as it sounds), plus measurement noise of ±0.2 (small faces, compression);
+ * its lips open with its speech, with noise of their own.
  */
 function measured(speech: (tMs: number) => number, seed: number): SpeakingFace {
-  const f = face(0, still, seed);
+  const f = face(0, (t) => 0.03 + 0.3 * speech(t + 60), seed);
   const rnd = random(seed + 1);
-  return { ...f, samples: f.samples.map((s) => ({ ...s, mouthMotion: { value: Math.max(0, 0.05 + 0.4 * speech(s.timeMs - 33 + 60) + 0.4 * (rnd() - 0.5)), overMs: 66 } })) };
+  return {
+    ...f,
+    samples: f.samples.map((s) => {
+      const lips = s.lips.map((p): Point2 => [p[0], p[1]]);
+      const jitter = 3 * (rnd() - 0.5);
+      lips[25] = [lips[25][0], lips[25][1] - jitter];
+      return { ...s, lips, mouthMotion: { value: Math.max(0, 0.05 + 0.4 * speech(s.timeMs - 33 + 60) + 0.4 * (rnd() - 0.5)), overMs: 66 } };
+    }),
+  };
 }
 
 /**
@@ -161,9 +171,11 @@ test('a speaker whose head turns now and then keeps its speech beside a muted ta
 
 test('the mouth is correlated on a log scale; its movement is kept as measured', () => {
   const movement = Float64Array.from([0, 0.2, NaN, 0.4]);
-  const { movement: kept, logMovement } = mouthSignal(movement, { movementFloor: 0.02, smoothHops: 0 });
+  const opening = Float64Array.from([0.1, NaN, 0.3, 0.2]);
+  const { movement: kept, logMovement, opening: open } = mouthSignal(movement, opening, { movementFloor: 0.02, smoothHops: 0 });
   assert.deepEqual([...kept], [0, 0.2, NaN, 0.4]);
   assert.deepEqual([...logMovement], [Math.log(0 + 0.02), Math.log(0.2 + 0.02), NaN, Math.log(0.4 + 0.02)]);
+  assert.deepEqual([...open], [0.1, NaN, 0.3, 0.2]);
 });
 
 test('synchrony is the mean of the correlations with the loudness and with its change, each averaged over the lags', () => {
@@ -174,17 +186,18 @@ test('synchrony is the mean of the correlations with the loudness and with its c
   // a mouth that moves with the loudness, 4 hops (128 ms) before it
   const mouth = Float64Array.from(level, (_, i) => level[Math.min(level.length - 1, i + 4)]);
   // judged as it is (the log scale is mouthSignal's, tested below)
-  const as = (m: Float64Array) => ({ movement: m, logMovement: m });
+  const as = (m: Float64Array) => ({ movement: m, logMovement: m, opening: m });
   const window = { from: 10, to: 200 }, lags = { from: 0, to: 8 };
-  const both = judgePart(as(mouth), [level, change], window, window, lags, 0.5)!;
-  const alone = [level, change].map((s) => judgePart(as(mouth), [s], window, window, lags, 0.5)!.sync);
+  const opening = Float64Array.from(voice.opening);
+  const both = judgePart(as(mouth), [level, change], opening, window, window, lags, 0.5)!;
+  const alone = [level, change].map((s) => judgePart(as(mouth), [s], opening, window, window, lags, 0.5)!.sync);
   assert.ok(Math.abs(both.sync - (alone[0] + alone[1]) / 2) < 1e-9);
   // the mouth moves before the sound it makes: a mouth moving after it is less in step
   const late = Float64Array.from(level, (_, i) => level[Math.max(0, i - 4)]);
-  const lateSync = judgePart(as(late), [level, change], window, window, lags, 0.5)!.sync;
+  const lateSync = judgePart(as(late), [level, change], opening, window, window, lags, 0.5)!.sync;
   assert.ok(both.sync > 0.15 && both.sync > lateSync + 0.1, `before the sound ${both.sync}, after it ${lateSync}`);
   // a mouth known on too few hops is not judged
-  assert.equal(judgePart(as(Float64Array.from(mouth, (v, i) => (i % 4 ? NaN : v))), [level], window, window, lags, 0.5), undefined);
+  assert.equal(judgePart(as(Float64Array.from(mouth, (v, i) => (i % 4 ? NaN : v))), [level], opening, window, window, lags, 0.5), undefined);
 });
 
 test('a narrator over a still face: the face is not speaking, nor is a face whose mouth hardly moves', () => {
@@ -276,4 +289,49 @@ test('every part is judged for the faces present through all of it, and the spea
     const [own, other] = [0, 1].map((k) => judged.find((j) => j.face === k)?.judgement.sync);
     if (other !== undefined) assert.ok(own! > other, `part ${part.startMs}: speaker ${own} against ${other}`);
   }
+});
+
+test('the opening: the inner lips\' gap over the inner corners\' distance, on the voice\'s hops', () => {
+  const lips: Point2[] = Array.from({ length: 40 }, () => [0, 0]);
+  lips[20] = [100, 200];
+  lips[30] = [140, 200];
+  lips[25] = [120, 195];
+  lips[35] = [120, 205];
+  assert.equal(lipGap(lips), 10 / 40);
+  lips[30] = [100, 200];
+  assert.ok(Number.isNaN(lipGap(lips)), 'no width, no opening');
+  assert.ok(Number.isNaN(lipGap([])));
+  // measured at each sample's time, interpolated between samples close enough together
+  const f = face(300, (t) => (t < 1000 ? 0.1 : 0.3), 81);
+  const open = mouthOpening(f.samples, voiceOf(null), SPEAKING_RULES.maxSampleGapMs);
+  assert.ok(Math.abs(open[5] - (60 * 0.1) / 20) < 1e-9 && Math.abs(open[100] - (60 * 0.3) / 20) < 1e-9, `${open[5]} ${open[100]}`);
+});
+
+test('a speaker whose mouth movement the loudness does not follow is found by the opening of its lips', () => {
+  // the pixels move at random (a hand, a microphone, nasal speech whose loudness the mouth does not
+  // follow), but the lips open with the voice's opening: the opening alone carries the evidence
+  let speech = 0, speaker = 0, muted = 0;
+  for (let seed = 300; seed < 320; seed++) {
+    const a = talking(seed), b = talking(seed + 1000);
+    const voice = voiceOf(a);
+    const rnd = random(seed);
+    const unrelated = (f: SpeakingFace): SpeakingFace => ({ ...f, samples: f.samples.map((s) => ({ ...s, mouthMotion: { value: 0.1 + 0.3 * rnd(), overMs: 66 } })) });
+    const [s, m] = attributeSpeech([unrelated(face(300, mouthOf(a), seed * 3)), unrelated(face(900, mouthOf(b), seed * 3 + 1))], voice);
+    speech += speechTime(voice);
+    speaker += total(s);
+    muted += total(m);
+  }
+  // 0.37 and 0.03 here: the opening alone is weaker evidence than a mouth that moves in step too
+  assert.ok(speaker / speech >= 0.3, `speaker: ${(speaker / speech).toFixed(2)} of the speech`);
+  assert.ok(muted / speech <= 0.08, `muted talker: ${(muted / speech).toFixed(2)} of the speech`);
+  // without the opening's weight, the same faces' movement alone does not find the speaker
+  let without = 0;
+  for (let seed = 300; seed < 320; seed++) {
+    const a = talking(seed);
+    const rnd = random(seed);
+    const f = face(300, mouthOf(a), seed * 3);
+    const [s] = attributeSpeech([{ ...f, samples: f.samples.map((x) => ({ ...x, mouthMotion: { value: 0.1 + 0.3 * rnd(), overMs: 66 } })) }], voiceOf(a), { ...SPEAKING_RULES, openingWeight: 0 });
+    without += total(s);
+  }
+  assert.ok(without < 0.2 * speaker, `without the opening ${without} ms, with it ${speaker} ms`);
 });
