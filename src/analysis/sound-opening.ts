@@ -33,7 +33,7 @@ function tablesFor(hopSamples: number, sampleRate: number): Tables {
   return t;
 }
 
-/** The opening measure of one hop of samples (-1..1): log energy of the middle band less that of the low band. */
+/** The opening measure of one hop of samples (each in -1..1): log energy of the middle band less that of the low band. */
 export function soundOpening(hop: Float32Array, sampleRate: number): number {
   const { window, bins } = tablesFor(hop.length, sampleRate);
   let low = 0, middle = 0;

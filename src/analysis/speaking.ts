@@ -224,25 +224,20 @@ export function judgePart(
   if (known < Math.max(8, minCoverage * (window.to - window.from))) return undefined;
   let sync = 0;
   for (const sound of sounds) {
-    let sum = 0, lagsKnown = 0;
-    for (let lag = lags.from; lag <= lags.to; lag++) {
-      const c = correlation(mouth.logMovement, sound, window, lag);
-      if (Number.isNaN(c)) continue;
-      sum += c;
-      lagsKnown++;
-    }
-    if (!lagsKnown) return undefined;
-    sync += sum / lagsKnown / sounds.length;
+    const c = meanOverLags(mouth.logMovement, sound, window, lags);
+    if (Number.isNaN(c)) return undefined;
+    sync += c / sounds.length;
   }
+  const open = meanOverLags(mouth.opening, opening, window, lags);
   return {
     sync,
-    opening: meanOverLags(mouth.opening, opening, window, lags),
+    opening: Number.isNaN(open) ? 0 : open,
     motion: mean(mouth.movement, heard.from, heard.to),
     spread: Math.sqrt(variance(mouth.movement, window.from, window.to)),
   };
 }
 
-/** The correlation of mouth[i - lag] with sound[i] over the window, averaged over the lags where it can be told; 0 where it cannot at any. */
+/** The correlation of mouth[i - lag] with sound[i] over the window, averaged over the lags where it can be told; NaN where it cannot at any. */
 function meanOverLags(mouth: Float64Array, sound: Float64Array, window: { from: number; to: number }, lags: { from: number; to: number }): number {
   let sum = 0, known = 0;
   for (let lag = lags.from; lag <= lags.to; lag++) {
@@ -251,7 +246,7 @@ function meanOverLags(mouth: Float64Array, sound: Float64Array, window: { from: 
     sum += c;
     known++;
   }
-  return known ? sum / known : 0;
+  return known ? sum / known : NaN;
 }
 
 /** The loudness at each hop, floored at silence (so room noise does not steer it). */
