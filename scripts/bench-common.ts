@@ -24,6 +24,11 @@ export const SPEAKING_CASE_SETS: readonly string[] = readdirSync(join(repoRoot, 
   .map((d) => d.name)
   .sort((a, b) => setOrder(a) - setOrder(b) || a.localeCompare(b));
 
+/** A time span as the result JSON and the truth files give it (ms). */
+export interface Span { start_time: number; end_time: number }
+/** A who-is-speaking truth file (compose.mjs): each true face's presence and when its own voice is heard. */
+export interface SpeakingTruth { video: string; faces: (Span & { speaking?: Span[] })[] }
+
 /** A benchmark tool (a scorer): the one beside DIR's folder, else the shared benchmark's. */
 export function benchTool(dir: string, file: string): string | undefined {
   return [join(dir, '..', file), join(sharedBench, file)].find((p) => existsSync(p));

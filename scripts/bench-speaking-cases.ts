@@ -15,7 +15,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync,
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ffmpegPath } from '../src/media/binaries.js';
-import { SPEAKING_CASE_SETS, baseName, benchTool, compose, repoRoot, sharedBench } from './bench-common.js';
+import { SPEAKING_CASE_SETS, baseName, benchTool, compose, repoRoot, sharedBench, type Span, type SpeakingTruth } from './bench-common.js';
 
 if (!existsSync(join(sharedBench, 'compose.mjs'))) {
   console.error(`bench:speaking-cases needs ${sharedBench} (compose.mjs, clips/, score-speaking.mjs)`);
@@ -60,9 +60,6 @@ for (const { name, dir } of folders) {
 scoreTogether(runs, join(repoRoot, '.bench-out', fps === undefined ? 'speaking-cases-together' : `speaking-cases-together-${fps}fps`));
 process.exit(status);
 
-interface Span { start_time: number; end_time: number }
-interface TruthDoc { video: string; faces: (Span & { speaking?: Span[] })[] }
-
 /**
  * The sets' truth files and results side by side in `out` (named SET-VIDEO, so no two sets
  * collide), scored as one folder, and the anchor on the same videos: every true face given
@@ -79,7 +76,7 @@ function scoreTogether(sets: readonly { name: string; run: string }[], out: stri
     // where bench-speaking.ts keeps the results of a folder
     const resultDir = join(repoRoot, '.bench-out', `speaking-${basename(run)}`);
     for (const file of readdirSync(run).filter((f) => f.endsWith('.truth.json'))) {
-      const truth = JSON.parse(readFileSync(join(run, file), 'utf8')) as TruthDoc;
+      const truth = JSON.parse(readFileSync(join(run, file), 'utf8')) as SpeakingTruth;
       const video = `${name}-${baseName(truth.video)}`;
       copyFileSync(join(run, file), join(truths, `${video}.truth.json`));
       const resultFile = join(resultDir, `${baseName(truth.video)}.json`);

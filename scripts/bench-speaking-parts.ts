@@ -25,13 +25,20 @@ import { loadEngineConfig } from '../src/config.js';
 import { validateVideoFile } from '../src/media/validate.js';
 import { analyzeVideo } from '../src/pipeline/analyze-video.js';
 import { loadFaceModels } from '../src/vision/models.js';
-import { SPEAKING_CASE_SETS, baseName, benchTool, repoRoot, sharedBench } from './bench-common.js';
+import { SPEAKING_CASE_SETS, baseName, benchTool, repoRoot, sharedBench, type SpeakingTruth } from './bench-common.js';
 
-interface TruthFace { start_time: number; end_time: number; speaking?: { start_time: number; end_time: number }[] }
+type TruthFace = SpeakingTruth['faces'][number];
+/** The voice's per-hop arrays, kept as JSON arrays. */
+const VOICE_ARRAYS = ['probability', 'energy', 'opening'] as const;
+type VoiceArray = (typeof VOICE_ARRAYS)[number];
+type KeptVoice = Omit<VoiceActivity, VoiceArray> & Record<VoiceArray, number[]>;
+/** Each of the voice's per-hop arrays, converted. */
+const voiceArrays = <T>(v: Record<VoiceArray, ArrayLike<number>>, to: (a: ArrayLike<number>) => T) =>
+  Object.fromEntries(VOICE_ARRAYS.map((k) => [k, to(v[k])])) as Record<VoiceArray, T>;
 /** What the speaking rules need of one analysis, and where each face is: kept between runs. */
 interface Analysis {
   key: string;
-  voice: (Omit<VoiceActivity, 'probability' | 'energy' | 'opening'> & { probability: number[]; energy: number[]; opening: number[] }) | null;
+  voice: KeptVoice | null;
   /** Accepted faces (interval and id, as the result gives them), then rejected ones, in speakingFaces' order. */
   faces: (SpeakingFace & { faceId?: string; interval: TimeSpan })[];
 }
@@ -95,7 +102,7 @@ async function analysisOf(path: string): Promise<Analysis> {
   const v = analysis.voice;
   const a: Analysis = {
     key,
-    voice: v ? { ...v, probability: [...v.probability], energy: [...v.energy], opening: [...v.opening] } : null,
+    voice: v ? { ...v, ...voiceArrays(v, (x) => Array.from(x)) } : null,
     faces: speakingFaces(faces, rejected).map((f, i) => {
       const listed: { faceId?: string; startMs: number; endMs: number } = faces[i] ?? rejected[i - faces.length];
       return { ...f, samples: f.samples.map(({ timeMs, mouthMotion, lips }) => ({ timeMs, mouthMotion, lips })), faceId: listed.faceId, interval: { startMs: listed.startMs, endMs: listed.endMs } };
@@ -127,9 +134,7 @@ function matchTruth(faces: readonly { startMs: number; endMs: number }[], truth:
 /** Judges every part (rows for the AUC) and decides who speaks (the result JSON score-speaking.mjs reads). */
 function judgeVideo(folder: string, video: string, a: Analysis, truth: readonly TruthFace[]): { rows: Scored[]; result: object } {
   const accepted = a.faces.filter((f) => f.faceId !== undefined);
-  const voice: VoiceActivity | undefined = a.voice
-    ? { ...a.voice, probability: Float32Array.from(a.voice.probability), energy: Float32Array.from(a.voice.energy), opening: Float32Array.from(a.voice.opening) }
-    : undefined;
+  const voice: VoiceActivity | undefined = a.voice ? { ...a.voice, ...voiceArrays(a.voice, (x) => Float32Array.from(x)) } : undefined;
   const parts = voice ? judgeParts(a.faces, voice, rules) : [];
   const truthOf = matchTruth(accepted.map((f) => f.interval), truth);
   const rows: Scored[] = [];
@@ -174,7 +179,7 @@ for (const folder of folders) {
   mkdirSync(results, { recursive: true });
   const rows: Scored[] = [];
   for (const file of readdirSync(folder).filter((f) => f.endsWith('.truth.json')).sort()) {
-    const doc = JSON.parse(readFileSync(join(folder, file), 'utf8')) as { video: string; faces: TruthFace[] };
+    const doc = JSON.parse(readFileSync(join(folder, file), 'utf8')) as SpeakingTruth;
     if (!doc.faces.some((f) => Array.isArray(f.speaking)) || !existsSync(join(folder, doc.video))) continue;
     const judged = judgeVideo(folder, doc.video, await analysisOf(join(folder, doc.video)), doc.faces);
     writeFileSync(join(results, `${baseName(doc.video)}.json`), JSON.stringify(judged.result));

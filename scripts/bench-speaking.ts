@@ -7,12 +7,11 @@ import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { baseName, benchSet, benchTool, repoRoot as root, sharedBench } from './bench-common.js';
+import { baseName, benchSet, benchTool, repoRoot as root, sharedBench, type Span } from './bench-common.js';
 
 const run = promisify(execFile);
 const { dir, out, videos, score } = benchSet('speaking', process.argv[2] ?? join(sharedBench, 'speaking'));
 
-interface Span { start_time: number; end_time: number }
 interface Result { data: { face_data: { face_id: string; start_time: number; end_time: number; speaking?: Span[] }[]; rejected_faces: { speaking?: Span[] }[]; audio?: { present: boolean; speech: Span[] } } }
 
 async function identify(video: string, outDir: string): Promise<Result | undefined> {

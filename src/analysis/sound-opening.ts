@@ -7,9 +7,10 @@ const BANDS = { low: [80, 400], middle: [500, 1500] } as const;
 /** A band's energy (mean square per hop, Hann-windowed) below this counts as silence. */
 const SILENT_BAND = 1e-5;
 
-/** Cosine and sine of every bin of the two bands over one hop, and the hop's window. */
+/** Cosine and sine of every bin of the two bands over one hop, the hop's window, and room for a windowed hop. */
 interface Tables {
   window: Float64Array;
+  windowed: Float64Array;
   bins: { cos: Float64Array; sin: Float64Array; middle: boolean }[];
 }
 const tables = new Map<string, Tables>();
@@ -27,7 +28,7 @@ function tablesFor(hopSamples: number, sampleRate: number): Tables {
       const w = (2 * Math.PI * k) / hopSamples;
       bins.push({ cos: Float64Array.from({ length: hopSamples }, (_, n) => Math.cos(w * n)), sin: Float64Array.from({ length: hopSamples }, (_, n) => Math.sin(w * n)), middle });
     }
-    t = { window, bins };
+    t = { window, windowed: new Float64Array(hopSamples), bins };
     tables.set(key, t);
   }
   return t;
@@ -35,14 +36,14 @@ function tablesFor(hopSamples: number, sampleRate: number): Tables {
 
 /** The opening measure of one hop of samples (each in -1..1): log energy of the middle band less that of the low band. */
 export function soundOpening(hop: Float32Array, sampleRate: number): number {
-  const { window, bins } = tablesFor(hop.length, sampleRate);
+  const { window, windowed, bins } = tablesFor(hop.length, sampleRate);
+  for (let n = 0; n < hop.length; n++) windowed[n] = hop[n] * window[n];
   let low = 0, middle = 0;
   for (const b of bins) {
     let re = 0, im = 0;
-    for (let n = 0; n < hop.length; n++) {
-      const x = hop[n] * window[n];
-      re += x * b.cos[n];
-      im -= x * b.sin[n];
+    for (let n = 0; n < windowed.length; n++) {
+      re += windowed[n] * b.cos[n];
+      im -= windowed[n] * b.sin[n];
     }
     const power = (re * re + im * im) / hop.length;
     if (b.middle) middle += power;
